@@ -1,0 +1,86 @@
+/* cove spec: a request (and later an image config) becomes an OCI runtime
+   config.json.  The document is the one description of a container.  */
+#ifndef COVE_SPEC_H
+#define COVE_SPEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "pkg/util/error.h"
+
+/* How a namespace of the container is made.  */
+enum cove_spec_ns
+{
+  COVE_SPEC_NS_PRIVATE = 0,  /* a new namespace (the default) */
+  COVE_SPEC_NS_HOST,         /* share the caller's */
+  COVE_SPEC_NS_NONE,         /* network only: a new netns with lo alone */
+};
+
+enum cove_spec_ns_kind
+{
+  COVE_SPEC_NS_PID,
+  COVE_SPEC_NS_NET,
+  COVE_SPEC_NS_IPC,
+  COVE_SPEC_NS_UTS,
+  COVE_SPEC_NS_CGROUP,
+  COVE_SPEC_NS_COUNT,
+};
+
+/* What `cove run`/`create` asked for, already parsed from argv by cmd/.
+   Arrays of strings are NULL-terminated and may be NULL.  */
+struct cove_spec_request
+{
+  const char *id;           /* 64 hex digits */
+  const char *rootfs;       /* absolute path of the root filesystem */
+  char **command;           /* CMD [ARG...] given after the image/--rootfs */
+  char **entrypoint;        /* --entrypoint, split; NULL when not given */
+  bool entrypoint_set;      /* --entrypoint given (even as "") */
+  char **env;               /* -e KEY=VALUE or KEY (taken from the caller) */
+  char **env_files;         /* --env-file paths */
+  const char *workdir;      /* -w */
+  const char *user;         /* -u user[:group], names or numbers */
+  char **groups;            /* --group-add */
+  const char *hostname;     /* --hostname; default: first 12 of id */
+  bool terminal;            /* -t */
+  bool read_only;           /* --read-only */
+  bool no_new_privileges;   /* --security-opt no-new-privileges */
+  char **cap_add;           /* --cap-add (ALL allowed) */
+  char **cap_drop;          /* --cap-drop (ALL allowed) */
+  const char *seccomp;      /* NULL: default profile, "unconfined", or a file */
+  char **volumes;           /* -v SRC:DST[:OPTS] */
+  char **tmpfs;             /* --tmpfs DST[:OPTS] */
+  char **ulimits;           /* --ulimit NAME=SOFT[:HARD] */
+  enum cove_spec_ns ns[COVE_SPEC_NS_COUNT];
+};
+
+/* Build the config.json document for REQ.  Names of users and groups are
+   resolved from the rootfs's /etc/passwd and /etc/group, read inside the
+   rootfs (openat2 RESOLVE_IN_ROOT).  errnum EINVAL: a malformed option (the
+   message names it); ENOENT: an unknown user or group, a missing volume
+   source or env file.  Caller owns the result (json_decref).  */
+json_t *cove_spec_generate (const struct cove_spec_request *req,
+                            struct cove_error **err);
+
+/* The default capability set of podman: CHOWN DAC_OVERRIDE FOWNER FSETID
+   KILL NET_BIND_SERVICE SETFCAP SETGID SETPCAP SETUID SYS_CHROOT, as
+   "CAP_..." strings; NULL-terminated, static.  */
+extern const char *const cove_spec_default_caps[];
+
+/* Seccomp (pkg/spec/seccomp.c).  The built-in default profile, with the
+   semantics of the default profile of containers-common and docker, as an
+   OCI `linux.seccomp` object.  CAPS (NULL-terminated "CAP_..." names) are
+   the container's capabilities, for the rules that depend on them.  Caller
+   owns the result.  */
+json_t *cove_spec_seccomp_default (const char *const *caps,
+                                   struct cove_error **err);
+
+/* Load a Docker/OCI JSON seccomp profile from PATH (docker's format:
+   defaultAction, defaultErrnoRet, architectures/archMap, syscalls with
+   names/action/errnoRet/args/includes/excludes) and convert it to an OCI
+   `linux.seccomp` object for CAPS.  errnum ENOENT: no such file; EINVAL: not
+   a valid profile (the message says what is wrong).  Caller owns it.  */
+json_t *cove_spec_seccomp_from_file (const char *path,
+                                     const char *const *caps,
+                                     struct cove_error **err);
+
+#endif

@@ -1,0 +1,43 @@
+/* cove: file helpers.  */
+#ifndef COVE_UTIL_FILES_H
+#define COVE_UTIL_FILES_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "pkg/util/error.h"
+
+/* Write all LEN bytes of BUF to FD, retrying on EINTR and short writes.  */
+int cove_write_all (int fd, const void *buf, size_t len, struct cove_error **err);
+
+/* Read the whole of PATH (relative to DIRFD, or AT_FDCWD) into a new
+   NUL-terminated buffer; *OUT_LEN (may be NULL) gets its length.  Files over
+   MAX bytes fail with EFBIG.  Caller frees.  */
+char *cove_file_read_at (int dirfd, const char *path, size_t max,
+                         size_t *out_len, struct cove_error **err);
+
+/* Read all of FD (up to MAX bytes, else EFBIG).  Caller frees.  */
+char *cove_fd_read_all (int fd, size_t max, size_t *out_len,
+                        struct cove_error **err);
+
+/* Replace PATH atomically: write a temporary file in the same directory,
+   fsync it, rename it over PATH, fsync the directory.  A crash leaves either
+   the old or the new content, never a mix.  */
+int cove_file_write_atomic (const char *path, const void *data, size_t len,
+                            mode_t mode, struct cove_error **err);
+
+/* mkdir -p: create PATH and its missing parents with MODE.  An existing
+   directory is not an error; an existing non-directory is (ENOTDIR).  */
+int cove_mkdir_p (const char *path, mode_t mode, struct cove_error **err);
+
+/* rm -rf PATH without following symlinks and without leaving the directory
+   tree (each level opened with O_NOFOLLOW relative to its parent).  A
+   missing PATH is not an error.  */
+int cove_rm_rf (const char *path, struct cove_error **err);
+
+/* Send FD over the unix socket SOCK (SCM_RIGHTS).  */
+int cove_send_fd (int sock, int fd, struct cove_error **err);
+/* Receive one fd from SOCK; returns it (O_CLOEXEC) or -1.  */
+int cove_recv_fd (int sock, struct cove_error **err);
+
+#endif
