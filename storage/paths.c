@@ -7,6 +7,7 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
+#include "rootless/rootless.h"
 #include "storage/storage.h"
 
 /* $VAR/cove when VAR is set to an absolute path, else $HOME/FALLBACK/cove.  */
@@ -42,7 +43,9 @@ cove_storage_paths_init (struct cove_storage_paths *out, struct cove_error **err
   if (rt && rt[0] == '/')
     out->runtime_dir = xasprintf ("%s/cove", rt);
   else
-    out->runtime_dir = xasprintf ("/tmp/cove-%u", (unsigned) getuid ());
+    /* The same place inside the user namespace (uid 0) as outside.  */
+    out->runtime_dir = xasprintf ("/tmp/cove-%u",
+                                  (unsigned) cove_rootless_host_uid ());
   return 0;
 }
 

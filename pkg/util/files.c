@@ -2,9 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -266,5 +269,20 @@ cove_recv_fd (int sock, struct cove_error **err)
     return cove_error_set (err, EPROTO, "receive fd: no descriptor");
   int fd;
   memcpy (&fd, CMSG_DATA (c), sizeof (int));
+  return fd;
+}
+
+int
+cove_open_in_root (int rootfd, const char *path, int flags,
+                   struct cove_error **err)
+{
+  struct open_how how = { .flags = (uint64_t) (flags | O_CLOEXEC),
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+  int fd;
+  do
+    fd = (int) syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN);
+  if (fd < 0)
+    return cove_error_set (err, errno, "open `%s` in root", path);
   return fd;
 }

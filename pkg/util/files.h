@@ -41,3 +41,10 @@ int cove_send_fd (int sock, int fd, struct cove_error **err);
 int cove_recv_fd (int sock, struct cove_error **err);
 
 #endif
+
+/* Open PATH (absolute or relative; either way taken inside the tree) below
+   the directory ROOTFD as if ROOTFD were `/`: symlinks and `..` cannot leave
+   it (openat2 RESOLVE_IN_ROOT).  For reading files of an image or a
+   container, whose content is untrusted.  */
+int cove_open_in_root (int rootfd, const char *path, int flags,
+                       struct cove_error **err);
