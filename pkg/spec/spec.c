@@ -1,1 +1,295 @@
-/* placeholder: being written */
+/* Request -> OCI runtime-spec config.json.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "pkg/spec/internal.h"
+#include "pkg/util/cleanup.h"
+#include "pkg/util/files.h"
+#include "pkg/util/xalloc.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ENV_FILE_MAX (16 * 1024 * 1024)
+
+/* Set KEY=VALUE in the env array ENV, replacing an entry of the same key.  */
+static void
+env_set (json_t *env, const char *kv)
+{
+  size_t klen = strcspn (kv, "=");
+  size_t i;
+  json_t *e;
+  json_array_foreach (env, i, e)
+    {
+      const char *s = json_string_value (e);
+      if (strncmp (s, kv, klen) == 0 && s[klen] == '=')
+        {
+          json_array_set_new (env, i, json_string (kv));
+          return;
+        }
+    }
+  json_array_append_new (env, json_string (kv));
+}
+
+/* One -e or --env-file entry: KEY=VALUE, or KEY alone to pass the caller's
+   value through (skipped when the caller has none), as in podman.  */
+static int
+env_add (json_t *env, const char *entry, struct cove_error **err)
+{
+  if (entry[0] == '\0' || entry[0] == '=')
+    return cove_error_set (err, EINVAL, "invalid environment variable `%s`", entry);
+  if (strchr (entry, '='))
+    {
+      env_set (env, entry);
+      return 0;
+    }
+  const char *v = getenv (entry);
+  if (v)
+    {
+      cleanup_free char *kv = xasprintf ("%s=%s", entry, v);
+      env_set (env, kv);
+    }
+  return 0;
+}
+
+static int
+env_file_add (json_t *env, const char *path, struct cove_error **err)
+{
+  cleanup_free char *text = cove_file_read_at (AT_FDCWD, path, ENV_FILE_MAX,
+                                               NULL, err);
+  if (text == NULL)
+    return cove_error_wrap (err, "env file");
+  for (char *line = text, *next; line && *line; line = next)
+    {
+      next = strchr (line, '\n');
+      if (next)
+        *next++ = '\0';
+      size_t len = strlen (line);
+      if (len && line[len - 1] == '\r')
+        line[--len] = '\0';
+      while (*line == ' ' || *line == '\t')
+        line++;
+      if (*line == '\0' || *line == '#')
+        continue;
+      if (env_add (env, line, err) < 0)
+        return cove_error_wrap (err, "env file `%s`", path);
+    }
+  return 0;
+}
+
+static json_t *
+build_env (const struct cove_spec_request *req, const struct spec_user *u,
+           const char *hostname, struct cove_error **err)
+{
+  json_t *env = json_array ();
+  env_set (env, DEFAULT_PATH);
+  if (req->terminal)
+    env_set (env, "TERM=xterm");
+  env_set (env, "container=cove");
+  cleanup_free char *h = xasprintf ("HOSTNAME=%s", hostname);
+  env_set (env, h);
+  cleanup_free char *home = xasprintf ("HOME=%s", u->home);
+  env_set (env, home);
+  for (size_t i = 0; req->env_files && req->env_files[i]; i++)
+    if (env_file_add (env, req->env_files[i], err) < 0)
+      goto fail;
+  for (size_t i = 0; req->env && req->env[i]; i++)
+    if (env_add (env, req->env[i], err) < 0)
+      goto fail;
+  return env;
+fail:
+  json_decref (env);
+  return NULL;
+}
+
+static json_t *
+build_args (const struct cove_spec_request *req, struct cove_error **err)
+{
+  json_t *args = json_array ();
+  for (size_t i = 0; req->entrypoint && req->entrypoint[i]; i++)
+    json_array_append_new (args, json_string (req->entrypoint[i]));
+  for (size_t i = 0; req->command && req->command[i]; i++)
+    json_array_append_new (args, json_string (req->command[i]));
+  if (json_array_size (args) == 0)
+    {
+      json_decref (args);
+      cove_error_set (err, EINVAL, "no command given");
+      return NULL;
+    }
+  return args;
+}
+
+static json_t *
+build_rlimits (const struct cove_spec_request *req, struct cove_error **err)
+{
+  json_t *a = json_array ();
+  /* Rootless podman raises the soft limit of open files to the hard one.  */
+  struct rlimit nofile;
+  if (getrlimit (RLIMIT_NOFILE, &nofile) == 0)
+    json_array_append_new (a, json_pack ("{s:s, s:I, s:I}", "type",
+                                         "RLIMIT_NOFILE", "soft",
+                                         (json_int_t) nofile.rlim_max, "hard",
+                                         (json_int_t) nofile.rlim_max));
+  for (size_t i = 0; req->ulimits && req->ulimits[i]; i++)
+    {
+      json_t *r = spec_rlimit_parse (req->ulimits[i], err);
+      if (r == NULL)
+        {
+          json_decref (a);
+          return NULL;
+        }
+      /* A later limit of the same type replaces an earlier one.  */
+      size_t j;
+      json_t *e;
+      json_array_foreach (a, j, e)
+        if (json_equal (json_object_get (e, "type"), json_object_get (r, "type")))
+          {
+            json_array_remove (a, j);
+            break;
+          }
+      json_array_append_new (a, r);
+    }
+  return a;
+}
+
+/* Root gets the set in every capability set; another user keeps it only
+   in the bounding set, as in podman (a file capability or setuid binary
+   can still raise it).  */
+static json_t *
+build_caps (json_t *caps, uint32_t uid)
+{
+  json_t *empty = json_array ();
+  json_t *r = json_pack ("{s:O, s:O, s:O, s:O, s:O}", "bounding", caps,
+                         "effective", uid == 0 ? caps : empty,
+                         "inheritable", empty,
+                         "permitted", uid == 0 ? caps : empty,
+                         "ambient", empty);
+  json_decref (empty);
+  return r;
+}
+
+static json_t *
+build_namespaces (const struct cove_spec_request *req)
+{
+  static const char *const names[COVE_SPEC_NS_COUNT] = {
+    [COVE_SPEC_NS_PID] = "pid", [COVE_SPEC_NS_NET] = "network",
+    [COVE_SPEC_NS_IPC] = "ipc", [COVE_SPEC_NS_UTS] = "uts",
+    [COVE_SPEC_NS_CGROUP] = "cgroup",
+  };
+  json_t *a = json_array ();
+  for (int k = 0; k < COVE_SPEC_NS_COUNT; k++)
+    if (req->ns[k] != COVE_SPEC_NS_HOST)
+      json_array_append_new (a, json_pack ("{s:s}", "type", names[k]));
+  json_array_append_new (a, json_pack ("{s:s}", "type", "mount"));
+  return a;
+}
+
+static json_t *
+build_seccomp (const struct cove_spec_request *req, json_t *caps,
+               struct cove_error **err)
+{
+  size_t n = json_array_size (caps);
+  cleanup_free const char **names = xmalloc ((n + 1) * sizeof (char *));
+  for (size_t i = 0; i < n; i++)
+    names[i] = json_string_value (json_array_get (caps, i));
+  names[n] = NULL;
+  if (req->seccomp == NULL)
+    return cove_spec_seccomp_default (names, err);
+  return cove_spec_seccomp_from_file (req->seccomp, names, err);
+}
+
+static json_t *
+build_process (const struct cove_spec_request *req, const struct spec_user *u,
+               json_t *caps, const char *hostname, struct cove_error **err)
+{
+  json_t *args = build_args (req, err);
+  json_t *env = args ? build_env (req, u, hostname, err) : NULL;
+  json_t *rlimits = env ? build_rlimits (req, err) : NULL;
+  if (rlimits == NULL)
+    {
+      json_decref (args);
+      json_decref (env);
+      return NULL;
+    }
+  return json_pack ("{s:b, s:{s:I, s:I, s:O}, s:o, s:o, s:s, s:o, s:o, s:b}",
+                    "terminal", req->terminal, "user", "uid",
+                    (json_int_t) u->uid, "gid", (json_int_t) u->gid,
+                    "additionalGids", u->additional_gids, "args", args,
+                    "env", env, "cwd", req->workdir ? req->workdir : "/",
+                    "capabilities", build_caps (caps, u->uid),
+                    "rlimits", rlimits,
+                    "noNewPrivileges", req->no_new_privileges);
+}
+
+static int
+check_request (const struct cove_spec_request *req, struct cove_error **err)
+{
+  if (req->rootfs == NULL || req->rootfs[0] != '/')
+    return cove_error_set (err, EINVAL, "the rootfs must be an absolute path");
+  if (req->workdir && req->workdir[0] != '/')
+    return cove_error_set (err, EINVAL, "invalid --workdir `%s`: "
+                           "must be an absolute path", req->workdir);
+  if (req->hostname && req->ns[COVE_SPEC_NS_UTS] == COVE_SPEC_NS_HOST)
+    return cove_error_set (err, EINVAL, "invalid config: cannot set a "
+                           "hostname when sharing the host's UTS namespace");
+  if (req->hostname && (req->hostname[0] == '\0' || strlen (req->hostname) > 64))
+    return cove_error_set (err, EINVAL, "invalid --hostname `%s`", req->hostname);
+  return 0;
+}
+
+static json_t *
+build_linux (const struct cove_spec_request *req, json_t *caps,
+             struct cove_error **err)
+{
+  json_t *lin = json_pack ("{s:o, s:o, s:o, s:o}", "namespaces",
+                           build_namespaces (req), "devices", spec_devices (),
+                           "maskedPaths", spec_masked_paths (),
+                           "readonlyPaths", spec_readonly_paths ());
+  if (req->seccomp && strcmp (req->seccomp, "unconfined") == 0)
+    return lin;
+  json_t *seccomp = build_seccomp (req, caps, err);
+  if (seccomp == NULL)
+    {
+      json_decref (lin);
+      return NULL;
+    }
+  json_object_set_new (lin, "seccomp", seccomp);
+  return lin;
+}
+
+json_t *
+cove_spec_generate (const struct cove_spec_request *req, struct cove_error **err)
+{
+  if (check_request (req, err) < 0)
+    return NULL;
+  cleanup_free char *hostname = req->hostname ? xstrdup (req->hostname)
+                                : xstrndup (req->id ? req->id : "cove", 12);
+  struct spec_user u;
+  if (spec_user_resolve (req->rootfs, req->user, req->groups, &u, err) < 0)
+    {
+      spec_user_free (&u);
+      return NULL;
+    }
+  json_t *caps = spec_capabilities (req->cap_add, req->cap_drop, err);
+  json_t *process = caps ? build_process (req, &u, caps, hostname, err) : NULL;
+  json_t *mounts = process ? spec_mounts (req, err) : NULL;
+  json_t *lin = mounts ? build_linux (req, caps, err) : NULL;
+  spec_user_free (&u);
+  json_decref (caps);
+  if (lin == NULL)
+    {
+      json_decref (process);
+      json_decref (mounts);
+      return NULL;
+    }
+  json_t *doc = json_pack ("{s:s, s:o, s:{s:s, s:b}, s:o, s:o}",
+                           "ociVersion", "1.0.2", "process", process, "root",
+                           "path", req->rootfs, "readonly", req->read_only,
+                           "mounts", mounts, "linux", lin);
+  /* A shared UTS namespace keeps the host's name (check_request refused
+     --hostname with it).  */
+  if (req->ns[COVE_SPEC_NS_UTS] != COVE_SPEC_NS_HOST)
+    json_object_set_new (doc, "hostname", json_string (hostname));
+  return doc;
+}

@@ -83,4 +83,10 @@ json_t *cove_spec_seccomp_from_file (const char *path,
                                      const char *const *caps,
                                      struct cove_error **err);
 
+/* The same, for a profile held in BUF (LEN bytes, no NUL needed); used by
+   cove_spec_seccomp_from_file and the fuzzer.  errnum EINVAL.  */
+json_t *cove_spec_seccomp_from_buffer (const char *buf, size_t len,
+                                       const char *const *caps,
+                                       struct cove_error **err);
+
 #endif

@@ -1,0 +1,45 @@
+/* pkg/spec private declarations.  */
+#ifndef COVE_SPEC_INTERNAL_H
+#define COVE_SPEC_INTERNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pkg/spec/spec.h"
+
+/* The process identity resolved inside the rootfs.  */
+struct spec_user
+{
+  uint32_t uid;
+  uint32_t gid;
+  json_t *additional_gids;  /* array of integers, owned */
+  char *home;               /* from passwd, "/" when unknown */
+};
+
+/* Resolve USER ("name|uid[:group|gid]", NULL = root) and GROUPS
+   (--group-add) against ROOTFS's /etc/passwd and /etc/group.  errnum
+   ENOENT: no such user or group; EINVAL: malformed.  */
+int spec_user_resolve (const char *rootfs, const char *user, char **groups,
+                       struct spec_user *out, struct cove_error **err);
+void spec_user_free (struct spec_user *u);
+
+/* The default mounts, then -v, --tmpfs and --read-only's tmpfs mounts, as
+   an OCI `mounts` array.  errnum ENOENT: a missing bind source; EINVAL: a
+   malformed -v or --tmpfs.  */
+json_t *spec_mounts (const struct cove_spec_request *req,
+                     struct cove_error **err);
+
+/* linux.devices, maskedPaths and readonlyPaths of podman's defaults.  */
+json_t *spec_devices (void);
+json_t *spec_masked_paths (void);
+json_t *spec_readonly_paths (void);
+
+/* Parse one --ulimit NAME=SOFT[:HARD] into an OCI rlimit object.  */
+json_t *spec_rlimit_parse (const char *s, struct cove_error **err);
+
+/* The capability list after --cap-add/--cap-drop (ALL allowed, names with
+   or without CAP_, any case).  errnum EINVAL: an unknown capability.  */
+json_t *spec_capabilities (char **add, char **drop, struct cove_error **err);
+
+#endif
