@@ -1,1 +1,144 @@
-/* placeholder: being written */
+/* cove run: parse the request, enter the user namespace, write the
+   container's config.json and run it in the foreground.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/cove/commands.h"
+#include "cmd/cove/opts.h"
+#include "cmd/cove/output.h"
+#include "cmd/cove/runopts.h"
+#include "pkg/runtime/runtime.h"
+#include "pkg/spec/spec.h"
+#include "pkg/util/cleanup.h"
+#include "pkg/util/files.h"
+#include "pkg/util/xalloc.h"
+#include "rootless/rootless.h"
+#include "storage/storage.h"
+
+static const char run_usage[]
+    = "cove run [options] --rootfs DIR [--] COMMAND [ARG...]";
+static const char run_description[]
+    = "Run a command in a new container whose root filesystem is DIR";
+
+/* 64 random hex digits, as podman's container ids.  */
+static int
+make_id (char out[65], struct cove_error **err)
+{
+  unsigned char raw[32];
+  size_t got = 0;
+  while (got < sizeof raw)
+    {
+      ssize_t n = getrandom (raw + got, sizeof raw - got, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return cove_error_set (err, errno, "getrandom");
+      got += n;
+    }
+  for (size_t i = 0; i < sizeof raw; i++)
+    snprintf (out + 2 * i, 3, "%02x", raw[i]);
+  return 0;
+}
+
+/* Write config.json into a new container directory; on success the caller
+   owns *OUT_DIR and must remove it.  */
+static int
+write_bundle (const struct cove_spec_request *req, char **out_dir,
+              struct cove_error **err)
+{
+  json_t *spec = cove_spec_generate (req, err);
+  if (spec == NULL)
+    return -1;
+  cleanup_free char *text = json_dumps (spec, JSON_INDENT (2) | JSON_COMPACT);
+  json_decref (spec);
+  if (text == NULL)
+    return cove_error_set (err, ENOMEM, "serialise config.json");
+
+  struct cove_storage_paths paths;
+  if (cove_storage_paths_init (&paths, err) < 0)
+    return -1;
+  cleanup_free char *dir = cove_storage_container_dir_create (&paths, req->id, err);
+  cove_storage_paths_free (&paths);
+  if (dir == NULL)
+    return -1;
+  cleanup_free char *config = xasprintf ("%s/config.json", dir);
+  if (cove_file_write_atomic (config, text, strlen (text), 0600, err) < 0)
+    {
+      cove_rm_rf (dir, NULL);
+      return -1;
+    }
+  *out_dir = steal_pointer (&dir);
+  return 0;
+}
+
+/* Without -i the container reads nothing: stdin is /dev/null, as podman.  */
+static int
+detach_stdin (struct cove_error **err)
+{
+  cleanup_close int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return cove_error_set (err, errno, "open `/dev/null`");
+  if (dup2 (fd, 0) < 0)
+    return cove_error_set (err, errno, "dup2 stdin");
+  return 0;
+}
+
+static int
+run_container (struct cove_run_options *o, int *out_status,
+               struct cove_error **err)
+{
+  char id[65];
+  if (cove_cmd_enter_userns (err) < 0)
+    return -1;
+  if (make_id (id, err) < 0)
+    return -1;
+  o->req.id = id;
+  if (!o->interactive && detach_stdin (err) < 0)
+    return -1;
+
+  cleanup_free char *dir = NULL;
+  if (write_bundle (&o->req, &dir, err) < 0)
+    return -1;
+  struct cove_runtime_process proc;
+  int ret = cove_runtime_create (dir, &proc, out_status, err);
+  if (ret == 0)
+    ret = cove_runtime_wait (&proc, o->sig_proxy, out_status, err);
+  /* Until containers have a lifecycle of their own (ps, rm), a foreground
+     run leaves no record behind, as with --rm.  */
+  cove_rm_rf (dir, NULL);
+  return ret;
+}
+
+int
+cove_cmd_run (int argc, char **argv)
+{
+  struct cove_run_options o;
+  cleanup_error struct cove_error *err = NULL;
+  int r = cove_run_options_parse (&o, argc, argv, &err);
+  if (r == COVE_RUN_OPTIONS_HELP)
+    {
+      cove_opts_print_help (stdout, run_usage, run_description,
+                            cove_run_option_table);
+      cove_run_options_free (&o);
+      return 0;
+    }
+  if (r < 0)
+    {
+      cove_run_options_free (&o);
+      return cove_cmd_fail (&err, 125);
+    }
+  int status = 125;
+  if (run_container (&o, &status, &err) < 0)
+    {
+      cove_run_options_free (&o);
+      return cove_cmd_fail (&err, status);
+    }
+  cove_run_options_free (&o);
+  return status;
+}

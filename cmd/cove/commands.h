@@ -1,0 +1,13 @@
+/* cove: the commands of the command table (cmd/cove/main.c).  Each takes
+   argv with argv[0] the command's name and returns the process exit code:
+   0, the container's status, 125 (cove failed), 126, 127.  Only cmd/
+   prints errors: `Error: <msg>: <strerror>` on stderr, once.  */
+#ifndef COVE_CMD_COMMANDS_H
+#define COVE_CMD_COMMANDS_H
+
+int cove_cmd_run (int argc, char **argv);
+int cove_cmd_info (int argc, char **argv);
+int cove_cmd_version (int argc, char **argv);
+int cove_cmd_unshare (int argc, char **argv);
+
+#endif

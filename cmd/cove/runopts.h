@@ -1,0 +1,34 @@
+/* cove: the options of `cove run` (and later `create`), parsed into a
+   pkg/spec request.  */
+#ifndef COVE_CMD_RUNOPTS_H
+#define COVE_CMD_RUNOPTS_H
+
+#include <stdbool.h>
+
+#include "cmd/cove/opts.h"
+#include "pkg/spec/spec.h"
+
+struct cove_run_options
+{
+  struct cove_spec_request req;  /* strings borrowed from argv or owned below */
+  bool interactive;              /* -i */
+  bool sig_proxy;                /* --sig-proxy, default true */
+  bool rm;                       /* --rm */
+  const char *name;              /* --name */
+  char *rootfs;                  /* owned: the absolute --rootfs */
+  char **owned;                  /* arrays of req, freed together */
+};
+
+extern const struct cove_opt cove_run_option_table[];
+
+#define COVE_RUN_OPTIONS_HELP 1
+
+/* Parse ARGV (ARGV[0] = "run").  Returns 0, COVE_RUN_OPTIONS_HELP for
+   --help, or -1 with *ERR (bad input: unknown flag, missing --rootfs or
+   command, an unsupported namespace mode...).  Always free O with
+   cove_run_options_free.  */
+int cove_run_options_parse (struct cove_run_options *o, int argc, char **argv,
+                            struct cove_error **err);
+void cove_run_options_free (struct cove_run_options *o);
+
+#endif
