@@ -92,7 +92,7 @@ cove_rootless_pause_record (const char *dir, pid_t pid, struct cove_error **err)
   cleanup_free char *path = xasprintf ("%s/pause.pid", dir);
   cleanup_free char *text = xasprintf ("%d %llu\n", (int) pid, t);
   /* No fsync: after a reboot the process is gone anyway.  */
-  return cove_file_write_atomic (path, text, strlen (text), 0600, err);
+  return cove_file_write_atomic (path, text, strlen (text), 0600, 0, err);
 }
 
 void

@@ -273,14 +273,14 @@ load_config (const char *bundle, struct cove_error **err)
 }
 
 /* Compile linux.seccomp here, in the parent: the child only loads it.
-   Compiled programs are cached per user under $XDG_RUNTIME_DIR.  */
+   Compiled programs are cached per user in STATE_DIR/seccomp.  */
 static int
-compile_seccomp (struct runtime_config *cfg, struct cove_error **err)
+compile_seccomp (struct runtime_config *cfg, const char *state_dir,
+                 struct cove_error **err)
 {
   if (cfg->seccomp == NULL)
     return 0;
-  const char *rt = getenv ("XDG_RUNTIME_DIR");
-  cleanup_free char *cache = rt && rt[0] == '/' ? xasprintf ("%s/cove/seccomp", rt) : NULL;
+  cleanup_free char *cache = state_dir ? xasprintf ("%s/seccomp", state_dir) : NULL;
   if (cove_runtime_seccomp_compile (cfg->seccomp, cache, &cfg->filter, err) < 0)
     return cove_error_wrap (err, "seccomp profile");
   cfg->has_filter = true;
@@ -330,7 +330,8 @@ start (const struct runtime_config *cfg, struct cove_runtime_process *out,
 }
 
 int
-cove_runtime_create (const char *bundle, struct cove_runtime_process *out,
+cove_runtime_create (const char *bundle, const char *state_dir,
+                     struct cove_runtime_process *out,
                      int *out_status, struct cove_error **err)
 {
   *out_status = 125;
@@ -340,7 +341,7 @@ cove_runtime_create (const char *bundle, struct cove_runtime_process *out,
   struct runtime_config *cfg = load_config (bundle, err);
   if (cfg == NULL)
     return -1;
-  int r = compile_seccomp (cfg, err);
+  int r = compile_seccomp (cfg, state_dir, err);
   if (r == 0)
     r = start (cfg, out, out_status, err);
   runtime_config_free (cfg);

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "pkg/runtime/runtime.h"
-#include "pkg/runtime/seccomp.h"
+#include "pkg/runtime/seccomp-filter.h"
 
 /* The capability sets of process.capabilities, as bit masks (bit N =
    capability N; numbers above 63 are unknown to cove and dropped).  */

@@ -20,7 +20,10 @@ struct cove_runtime_process
    config lists them, mounts, pivot_root, devices, masked and read-only
    paths, hostname, rlimits, user and groups, capabilities, no_new_privs,
    seccomp, then exec of process.args.  The caller must already be in the
-   user namespace (rootless/).  Returns once the process has exec'd.  The
+   user namespace (rootless/).  STATE_DIR (the user's runtime directory, or
+   NULL) keeps compiled seccomp programs between runs (STATE_DIR/seccomp):
+   compiling the default profile costs tens of milliseconds, loading a
+   compiled one a fraction of one.  Returns once the process has exec'd.  The
    container's stdin/stdout/stderr are the caller's, unless process.terminal,
    where a pty is opened in the container's own devpts and its master
    returned in OUT->console_fd.
@@ -29,7 +32,8 @@ struct cove_runtime_process
    must report: 127 when process.args[0] is not found (errnum ENOENT), 126
    when it cannot be executed (EACCES, ENOEXEC, ...), 125 for every other
    failure.  Nothing is left running or mounted after a failure.  */
-int cove_runtime_create (const char *bundle, struct cove_runtime_process *out,
+int cove_runtime_create (const char *bundle, const char *state_dir,
+                         struct cove_runtime_process *out,
                          int *out_status, struct cove_error **err);
 
 /* Wait for PROC to exit while relaying: with a console, the caller's

@@ -22,7 +22,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "pkg/runtime/seccomp.h"
+#include "pkg/runtime/seccomp-filter.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
@@ -439,7 +439,7 @@ cache_write (const char *dir, const char *path, const char *key,
   memcpy (buf + klen, &flags, sizeof flags);
   memcpy (buf + klen + sizeof flags, filter->bpf, filter->len);
   if (cove_mkdir_p (dir, 0700, &ignored) == 0)
-    cove_file_write_atomic (path, buf, len, 0600, &ignored);
+    cove_file_write_atomic (path, buf, len, 0600, 0, &ignored);
 }
 
 int

@@ -107,7 +107,7 @@ fsync_parent (const char *path, struct cove_error **err)
 
 int
 cove_file_write_atomic (const char *path, const void *data, size_t len,
-                        mode_t mode, struct cove_error **err)
+                        mode_t mode, int flags, struct cove_error **err)
 {
   cleanup_free char *tmp = xasprintf ("%s.tmp-XXXXXX", path);
   cleanup_close int fd = mkostemp (tmp, O_CLOEXEC);
@@ -123,7 +123,7 @@ cove_file_write_atomic (const char *path, const void *data, size_t len,
       cove_error_wrap (err, "write `%s`", tmp);
       goto fail;
     }
-  if (fsync (fd) < 0)
+  if ((flags & COVE_FILE_SYNC) && fsync (fd) < 0)
     {
       cove_error_set (err, errno, "fsync `%s`", tmp);
       goto fail;
@@ -133,7 +133,7 @@ cove_file_write_atomic (const char *path, const void *data, size_t len,
       cove_error_set (err, errno, "rename `%s` to `%s`", tmp, path);
       goto fail;
     }
-  return fsync_parent (path, err);
+  return (flags & COVE_FILE_SYNC) ? fsync_parent (path, err) : 0;
 
 fail:
   unlink (tmp);

@@ -20,11 +20,18 @@ char *cove_file_read_at (int dirfd, const char *path, size_t max,
 char *cove_fd_read_all (int fd, size_t max, size_t *out_len,
                         struct cove_error **err);
 
-/* Replace PATH atomically: write a temporary file in the same directory,
-   fsync it, rename it over PATH, fsync the directory.  A crash leaves either
-   the old or the new content, never a mix.  */
+/* Flags of cove_file_write_atomic.  */
+#define COVE_FILE_SYNC 1  /* also durable across power loss (fsync) */
+
+/* Replace PATH atomically: write a temporary file in the same directory and
+   rename it over PATH.  A process killed at any instant leaves either the
+   old or the new content, never a mix, and no temporary file once the
+   write failed.  With COVE_FILE_SYNC the file and then the directory are
+   fsync'ed, so that the new content also survives a power loss; that costs
+   milliseconds, which files that do not outlive a boot (a running
+   container's config, a pid file) need not pay.  */
 int cove_file_write_atomic (const char *path, const void *data, size_t len,
-                            mode_t mode, struct cove_error **err);
+                            mode_t mode, int flags, struct cove_error **err);
 
 /* mkdir -p: create PATH and its missing parents with MODE.  An existing
    directory is not an error; an existing non-directory is (ENOTDIR).  */

@@ -201,7 +201,7 @@ test_create_no_bundle (void **state)
   struct cove_runtime_process p = { 42, 42, 42 };
   struct cove_error *err = NULL;
   int status = 0;
-  assert_int_equal (cove_runtime_create ("/nonexistent/bundle", &p, &status, &err), -1);
+  assert_int_equal (cove_runtime_create ("/nonexistent/bundle", NULL, &p, &status, &err), -1);
   assert_non_null (err);
   assert_int_equal (err->errnum, ENOENT);
   assert_int_equal (status, 125);
@@ -216,7 +216,7 @@ static void
 write_config (const char *json)
 {
   cleanup_free char *path = xasprintf ("%s/config.json", bundle);
-  assert_int_equal (cove_file_write_atomic (path, json, strlen (json), 0644, NULL), 0);
+  assert_int_equal (cove_file_write_atomic (path, json, strlen (json), 0644, 0, NULL), 0);
 }
 
 static void
@@ -228,7 +228,7 @@ test_create_no_mount_ns (void **state)
   struct cove_runtime_process p;
   struct cove_error *err = NULL;
   int status = 0;
-  assert_int_equal (cove_runtime_create (bundle, &p, &status, &err), -1);
+  assert_int_equal (cove_runtime_create (bundle, NULL, &p, &status, &err), -1);
   assert_int_equal (err->errnum, EINVAL);
   assert_int_equal (status, 125);
   cove_error_free (err);
@@ -251,7 +251,7 @@ make_bundle (void)
   cleanup_free char *data = cove_file_read_at (AT_FDCWD, bb, 1 << 30, &len, NULL);
   assert_non_null (data);
   cleanup_free char *dst = xasprintf ("%s/busybox", bin);
-  assert_int_equal (cove_file_write_atomic (dst, data, len, 0755, NULL), 0);
+  assert_int_equal (cove_file_write_atomic (dst, data, len, 0755, 0, NULL), 0);
   const char *links[] = { "sh", "true", "sleep" };
   for (size_t i = 0; i < 3; i++)
     {
@@ -274,7 +274,7 @@ create (const char *args, const char *extra, struct cove_runtime_process *p,
     "{\"type\":\"uts\"},{\"type\":\"ipc\"},{\"type\":\"network\"}]%s}}",
     args, extra);
   write_config (json);
-  return cove_runtime_create (bundle, p, status, err);
+  return cove_runtime_create (bundle, NULL, p, status, err);
 }
 
 static int

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pkg/runtime/seccomp.h"
+#include "pkg/runtime/seccomp-filter.h"
 #include "pkg/spec/spec.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
@@ -82,7 +82,7 @@ write_file (const char *name, const char *content, char **out_path)
 {
   *out_path = xasprintf ("%s/%s", dir, name);
   assert_int_equal (cove_file_write_atomic (*out_path, content,
-                                            strlen (content), 0644, NULL), 0);
+                                            strlen (content), 0644, 0, NULL), 0);
 }
 
 static void

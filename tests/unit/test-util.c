@@ -83,8 +83,8 @@ test_write_atomic (void **state)
 {
   struct cove_error *err = NULL;
   char *path = xasprintf ("%s/f.json", dir);
-  assert_int_equal (cove_file_write_atomic (path, "one", 3, 0600, &err), 0);
-  assert_int_equal (cove_file_write_atomic (path, "two!", 4, 0644, &err), 0);
+  assert_int_equal (cove_file_write_atomic (path, "one", 3, 0600, COVE_FILE_SYNC, &err), 0);
+  assert_int_equal (cove_file_write_atomic (path, "two!", 4, 0644, 0, &err), 0);
   size_t len;
   char *text = cove_file_read_at (AT_FDCWD, path, 100, &len, &err);
   assert_string_equal (text, "two!");
@@ -99,7 +99,7 @@ test_write_atomic (void **state)
   free (path);
   /* failure: the directory does not exist, nothing is left behind */
   path = xasprintf ("%s/missing/f.json", dir);
-  assert_int_equal (cove_file_write_atomic (path, "x", 1, 0600, &err), -1);
+  assert_int_equal (cove_file_write_atomic (path, "x", 1, 0600, COVE_FILE_SYNC, &err), -1);
   assert_int_equal (err->errnum, ENOENT);
   cove_error_release (&err);
   free (path);

@@ -1,12 +1,6 @@
 /* cove runtime: the container's seccomp filter.  */
-#ifndef COVE_RUNTIME_SECCOMP_H
-#define COVE_RUNTIME_SECCOMP_H
-
-/* meson puts pkg/runtime first on the include path of this folder's
-   files, so that there <seccomp.h> finds this file: pass libseccomp's
-   header on.  (implicit_include_directories : false in the folder's
-   meson.build would end the shadowing.)  */
-#include_next <seccomp.h>
+#ifndef COVE_RUNTIME_SECCOMP_FILTER_H
+#define COVE_RUNTIME_SECCOMP_FILTER_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -42,8 +36,8 @@ struct cove_runtime_seccomp
 };
 
 /* Compile SECCOMP (as cove_runtime_seccomp_load) into *OUT, in the parent,
-   before fork: it allocates.  With CACHE_DIR (e.g.
-   $XDG_RUNTIME_DIR/cove/seccomp, created 0700 when missing), a program
+   before fork: it allocates.  With CACHE_DIR (the user's runtime
+   directory's seccomp/, created 0700 when missing), a program
    compiled before for the same profile, libseccomp and kernel is read
    from there, and a new one written there (best effort: a cache error is
    no error).  Free *OUT with cove_runtime_seccomp_free.  errnum as
