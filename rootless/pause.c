@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "pkg/util/cleanup.h"
@@ -101,6 +102,7 @@ cove_rootless_pause_main (void)
   /* Runs in the pause process, inside the namespace, detached from the
      terminal and from every fd of the command that made it (a pipe kept
      open here would hang a reader of cove's output).  */
+  (void) prctl (PR_SET_NAME, "cove-pause", 0, 0, 0);
   if (setsid () < 0)
     {
       /* already a session leader: nothing to do */

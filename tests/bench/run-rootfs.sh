@@ -75,12 +75,14 @@ ln -s bin "$R/sbin"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$R/etc/passwd"
 echo 'root:x:0:' >"$R/etc/group"
 
-now_ns() { date +%s%N; }
 
 # podman reads the user's own containers.conf, but stores in $work.
 podman_env() { XDG_CONFIG_HOME=$HOME/.config podman "$@"; }
 
 # bench NAME CMD...: WARMUP + RUNS runs; prints times; sets MEDIAN (ms).
+# hyperfine (-N: no shell in between) when installed, else bash's clock
+# ($EPOCHREALTIME: no fork of date(1) inside the timing), which adds the
+# cost of bash's own fork to every run.
 MEDIAN=""
 bench() {
     local name=$1 i t0 t1 times=() failed=0
@@ -94,12 +96,18 @@ bench() {
         MEDIAN=""
         return 1
     fi
-    for ((i = 0; i < RUNS; i++)); do
-        t0=$(now_ns)
-        "$@" >/dev/null 2>&1 </dev/null
-        t1=$(now_ns)
-        times+=("$(((t1 - t0) / 1000))")
-    done
+    if command -v hyperfine >/dev/null && command -v jq >/dev/null; then
+        hyperfine -N --style none --runs "$RUNS" --export-json "$work/h.json" \
+            -- "$*" >/dev/null 2>&1 </dev/null
+        mapfile -t times < <(jq '.results[0].times[] * 1000000 | floor' "$work/h.json")
+    else
+        for ((i = 0; i < RUNS; i++)); do
+            t0=${EPOCHREALTIME/[.,]/}
+            "$@" >/dev/null 2>&1 </dev/null
+            t1=${EPOCHREALTIME/[.,]/}
+            times+=("$((t1 - t0))")
+        done
+    fi
     MEDIAN=$(printf '%s\n' "${times[@]}" | sort -n |
         awk '{ a[NR] = $1 } END {
                  m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
@@ -124,7 +132,8 @@ if command -v podman >/dev/null; then
         echo "bench: wrote $conf (runtime = \"runc\")"
     fi
     bench "podman run --rm --rootfs R true" \
-        podman_env run --rm --network none --rootfs "$R" true
+        env XDG_CONFIG_HOME="$HOME/.config" podman run --rm --network none \
+        --rootfs "$R" true
     podman_median=$MEDIAN
     if [ -n "$cove_median" ] && [ -n "$podman_median" ]; then
         awk -v c="$cove_median" -v p="$podman_median" \
