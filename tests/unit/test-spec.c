@@ -193,7 +193,7 @@ test_generate_failures (void **state)
   expect_failure (&r, ENOENT, "env file");
   char *none[] = { NULL };
   request_init (&r, none);
-  expect_failure (&r, EINVAL, "no command given");
+  expect_failure (&r, EINVAL, "no command or entrypoint provided");
 }
 
 /* /etc/passwd of the rootfs is untrusted: a symlink out of the rootfs must
