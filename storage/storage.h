@@ -2,7 +2,14 @@
 #ifndef COVE_STORAGE_H
 #define COVE_STORAGE_H
 
+#include <sys/types.h>
+
 #include "pkg/util/error.h"
+
+/* A source of bytes: returns how many are in *OUT_BUF (valid until the
+   next call), 0 at the end, -1 on error.  */
+typedef ssize_t (*cove_storage_read_fn) (void *ctx, const void **out_buf,
+                                         struct cove_error **err);
 
 /* The per-user places of DESIGN.md, each honouring its XDG variable.  */
 struct cove_storage_paths
@@ -25,5 +32,246 @@ void cove_storage_paths_free (struct cove_storage_paths *p);
 char *cove_storage_container_dir_create (const struct cove_storage_paths *p,
                                          const char *id,
                                          struct cove_error **err);
+
+
+/* ---------------------------------------------------------------------
+   The image store (issue 3).  Layout under data_dir:
+     blobs/sha256/<hex>        content-addressed blobs (manifests, configs,
+                               compressed layers as pulled), verified on write
+     layers/<chain-hex>/diff/  an unpacked layer (overlay lower dir)
+     layers/<chain-hex>/layer.json  {diff_id, parent, size, compressed
+                               digest...}; present only once complete
+     images/<config-hex>.json  an image record
+     images/names.json         name -> image id index
+     storage.lock              the store lock (flock), held briefly
+   Every record is written atomically (temp file + rename), under the lock,
+   so a cove killed at any instant leaves a store the next command reads;
+   half-made blobs/layers live under tmp/ and are swept by the next command.
+   --------------------------------------------------------------------- */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cove_storage;
+
+/* Open the store of P (creating data_dir and its folders, 0700), and sweep
+   leftovers of interrupted commands.  Must run in the user namespace (the
+   layer trees belong to mapped ids).  */
+int cove_storage_open (const struct cove_storage_paths *p,
+                       struct cove_storage **out, struct cove_error **err);
+void cove_storage_close (struct cove_storage *s);
+
+/* ---- blobs ---- */
+
+/* A blob being written: bytes are hashed as they come; commit checks the
+   digest and size and renames it into blobs/.  */
+struct cove_storage_blob_writer;
+
+/* Start writing the blob EXPECTED_DIGEST of EXPECTED_SIZE bytes (-1: not
+   known).  */
+struct cove_storage_blob_writer *
+cove_storage_blob_begin (struct cove_storage *s, const char *expected_digest,
+                         int64_t expected_size, struct cove_error **err);
+int cove_storage_blob_write (struct cove_storage_blob_writer *w,
+                             const void *buf, size_t len,
+                             struct cove_error **err);
+/* errnum EBADMSG: the content does not match the digest (nothing is
+   kept); EIO: the size differs.  Frees W either way.  */
+int cove_storage_blob_commit (struct cove_storage_blob_writer *w,
+                              struct cove_error **err);
+void cove_storage_blob_abort (struct cove_storage_blob_writer *w);
+
+bool cove_storage_blob_exists (struct cove_storage *s, const char *digest);
+/* Read a whole (small) blob, at most MAX bytes.  Caller frees.  */
+char *cove_storage_blob_read (struct cove_storage *s, const char *digest,
+                              size_t max, size_t *out_len,
+                              struct cove_error **err);
+/* Open a blob for reading (O_CLOEXEC fd).  */
+int cove_storage_blob_open (struct cove_storage *s, const char *digest,
+                            struct cove_error **err);
+/* Store LEN bytes of DATA as blob DIGEST (begin + write + commit): for
+   configs and manifests held in memory.  errnum EBADMSG as commit.  */
+int cove_storage_blob_put (struct cove_storage *s, const char *digest,
+                           const void *data, size_t len,
+                           struct cove_error **err);
+
+/* ---- layers ---- */
+
+/* The chain id of a layer: sha256 of "PARENT_CHAIN DIFF_ID" (the OCI
+   image spec's ChainID), or DIFF_ID for the bottom layer.  Caller frees.  */
+char *cove_storage_chain_id (const char *parent_chain, const char *diff_id);
+
+bool cove_storage_layer_exists (struct cove_storage *s, const char *chain_id);
+
+/* Unpack a layer from its (compressed) tar stream READ(CTX) as layer
+   CHAIN_ID on top of PARENT_CHAIN (NULL: bottom), checking that the
+   uncompressed tar hashes to DIFF_ID (plain and gzip streams; a zstd
+   stream's diff_id is trusted once COMPRESSED_DIGEST verified, and refused
+   without one) and, when COMPRESSED_DIGEST is not NULL, that the bytes
+   read hash to it.  CHAIN_ID must be cove_storage_chain_id (PARENT_CHAIN,
+   DIFF_ID) (else EINVAL); the parent need not be stored yet, so layers may
+   be unpacked in parallel (the store may be used from several threads).
+   Layers are unpacked in a tmp/ directory and renamed into place only when
+   complete and verified; a layer already present is kept (and READ not
+   consumed).  errnum EBADMSG: a digest mismatch; EINVAL: a hostile entry
+   (see cove_archive_apply); EIO: a truncated or corrupt stream.  */
+int cove_storage_layer_create (struct cove_storage *s, const char *chain_id,
+                               const char *parent_chain, const char *diff_id,
+                               const char *compressed_digest,
+                               cove_storage_read_fn read, void *ctx,
+                               struct cove_error **err);
+
+/* Unpack a layer whose diff_id is not known beforehand (import of a root
+   filesystem tarball, a layer made by commit/build) on top of PARENT_CHAIN
+   (NULL: bottom).  The stream is plain tar or gzip.  *OUT_DIFF_ID and
+   *OUT_CHAIN_ID get its digests (caller frees).  errnum ENOTSUP: zstd.  */
+int cove_storage_layer_import (struct cove_storage *s, const char *parent_chain,
+                               cove_storage_read_fn read, void *ctx,
+                               char **out_diff_id, char **out_chain_id,
+                               struct cove_error **err);
+
+struct cove_storage_layer
+{
+  char *chain_id;
+  char *parent;              /* NULL for a bottom layer */
+  char *diff_id;
+  char *compressed_digest;   /* digest of the bytes it was unpacked from */
+  int64_t size;              /* uncompressed tar size */
+  char *diff_path;           /* data_dir/layers/<hex>/diff */
+};
+
+/* The record of layer CHAIN_ID.  errnum ENOENT: not stored.  Free with
+   cove_storage_layer_free.  */
+int cove_storage_layer_info (struct cove_storage *s, const char *chain_id,
+                             struct cove_storage_layer *out,
+                             struct cove_error **err);
+void cove_storage_layer_free (struct cove_storage_layer *l);
+
+/* ---- images ---- */
+
+struct cove_storage_image
+{
+  char *id;                 /* 64 hex: the digest of the config blob */
+  char *config_digest;      /* "sha256:<id>" */
+  char *manifest_digest;    /* "sha256:..." of the manifest as pulled; NULL */
+  char **names;             /* "localhost:5000/busybox:latest", ... */
+  char **layers;            /* chain ids, bottom first */
+  int64_t size;             /* sum of the layers' unpacked sizes */
+  int64_t created;          /* seconds since the epoch */
+};
+
+/* Record an image whose config blob and layers are stored; adds NAME (may
+   be NULL) to it, taking the name from any other image.  IMG->names are
+   added too.  SIZE 0: computed from the layers; CREATED 0: read from the
+   config's "created".  An image already recorded keeps its record and
+   gains the names.  errnum ENOENT: the config blob or a layer is not
+   stored; EINVAL: a malformed id or digest.  */
+int cove_storage_image_add (struct cove_storage *s,
+                            const struct cove_storage_image *img,
+                            const char *name, struct cove_error **err);
+
+/* Find an image by full name, by id, or by an id prefix of at least 3
+   hex digits (ambiguous: EINVAL).  errnum ENOENT: no such image.  */
+int cove_storage_image_lookup (struct cove_storage *s, const char *name_or_id,
+                               struct cove_storage_image *out,
+                               struct cove_error **err);
+void cove_storage_image_free (struct cove_storage_image *img);
+
+/* All images; *OUT an array of *OUT_N images, free each and the array.  */
+int cove_storage_image_list (struct cove_storage *s,
+                             struct cove_storage_image **out, size_t *out_n,
+                             struct cove_error **err);
+
+/* Add or remove a name.  */
+int cove_storage_image_tag (struct cove_storage *s, const char *id,
+                            const char *name, struct cove_error **err);
+int cove_storage_image_untag (struct cove_storage *s, const char *name,
+                              struct cove_error **err);
+
+/* Remove image ID (or anything image_lookup takes) and every layer and
+   blob no other image uses.  Checks no container: the caller does.  */
+int cove_storage_image_remove (struct cove_storage *s, const char *id,
+                               struct cove_error **err);
+
+/* Remove every layer and blob that no image uses (and no running cove
+   holds for a pull in progress).  */
+int cove_storage_gc (struct cove_storage *s, struct cove_error **err);
+
+/* ---- root filesystems ---- */
+
+enum cove_storage_driver
+{
+  COVE_STORAGE_OVERLAY,       /* kernel overlayfs in the user namespace */
+  COVE_STORAGE_FUSE_OVERLAY,  /* the fuse-overlayfs program */
+  COVE_STORAGE_VFS,           /* a plain copy */
+  COVE_STORAGE_AUTO,          /* overlay, else fuse-overlayfs, else vfs */
+};
+
+/* "overlay", "fuse-overlayfs", "vfs", "auto" (for --storage-driver,
+   cove.conf and `cove info`); parse takes "" as auto.  errnum EINVAL.  */
+const char *cove_storage_driver_name (enum cove_storage_driver d);
+int cove_storage_driver_parse (const char *name,
+                               enum cove_storage_driver *out,
+                               struct cove_error **err);
+
+/* Make the root filesystem of container ID (data_dir/containers/ID/) from
+   the layers of IMG with a writable upper layer, and mount it (overlay:
+   fsopen/fsconfig with lowerdir+, userxattr; fuse-overlayfs when the kernel
+   refuses; vfs copies) in the calling process's mount namespace, at
+   containers/ID/merged.  *OUT_PATH gets the mount point (vfs: the copy,
+   containers/ID/rootfs).  DRIVER COVE_STORAGE_AUTO tries the drivers in
+   order; any other uses that one only.  The driver used is recorded in
+   containers/ID/storage-driver (cove_storage_rootfs_driver reads it).  */
+int cove_storage_rootfs_mount (struct cove_storage *s,
+                               const struct cove_storage_image *img,
+                               const char *container_id,
+                               enum cove_storage_driver driver,
+                               char **out_path, struct cove_error **err);
+/* Undo cove_storage_rootfs_mount: unmount merged, remove work and merged;
+   upper (vfs: rootfs), the container's changes, stays.  Not mounted is
+   not an error.  */
+int cove_storage_rootfs_unmount (struct cove_storage *s,
+                                 const char *container_id,
+                                 struct cove_error **err);
+
+/* The driver that mounted container ID's root filesystem ("overlay"...),
+   NULL when none did.  Caller frees.  */
+char *cove_storage_rootfs_driver (struct cove_storage *s,
+                                  const char *container_id);
+
+/* ---------------------------------------------------------------------
+   Pull (storage/pull.c, written by the registry engineer): an image from
+   a registry into the store.
+   --------------------------------------------------------------------- */
+
+#include <stdio.h>
+
+struct cove_storage_pull_options
+{
+  const char *os, *arch, *variant;  /* platform; NULL: the host's */
+  int tls_verify;             /* -1 unset (registries.conf decides), 0, 1 */
+  const char *creds;          /* --creds "user[:password]", NULL: auth.json */
+  const char *auth_file;      /* --authfile, NULL: the default lookup */
+  bool quiet;                 /* print nothing */
+  FILE *progress;             /* where progress goes; NULL: stderr */
+};
+
+/* Pull REFERENCE (short names through registries.conf's search list,
+   docker.io when it has none; mirrors before the location): fetch the
+   manifest (an index or list picks OPTS' platform), check it against its
+   digest, store the manifest and config blobs, download and unpack the
+   missing layers in parallel as they stream, record the image under
+   "registry/repository:tag" with the manifest's digest.  *OUT_IMAGE_ID
+   gets the image id (64 hex; caller frees).  Progress goes to
+   OPTS->progress (bars on a terminal, podman's plain lines otherwise);
+   the id is not printed.  errnum as cove_registry_manifest_get and
+   cove_storage_layer_create: ENOENT (manifest unknown), EACCES, EFBIG,
+   EBADMSG, EINVAL, ENOTSUP (a media type cove does not handle), EIO.
+   Errors read like podman's: "initializing source docker://REF: reading
+   manifest TAG in REGISTRY/REPO: manifest unknown".  */
+int cove_storage_pull (struct cove_storage *s, const char *reference,
+                       const struct cove_storage_pull_options *opts,
+                       char **out_image_id, struct cove_error **err);
 
 #endif

@@ -167,10 +167,15 @@ cove_mkdir_p (const char *path, mode_t mode, struct cove_error **err)
   return 0;
 }
 
-/* Empty the directory open at DFD, never following a symlink.  */
+/* Empty the directory open at DFD, never following a symlink nor entering
+   another filesystem (a mount point below, such as a container's mounted
+   root, fails with EBUSY instead of being emptied through).  */
 static int
 rm_rf_at (int dfd, const char *what, struct cove_error **err)
 {
+  struct stat top;
+  if (fstat (dfd, &top) < 0)
+    return cove_error_set (err, errno, "stat `%s`", what);
   int dupfd = dup (dfd);
   if (dupfd < 0)
     return cove_error_set (err, errno, "dup");
@@ -193,6 +198,12 @@ rm_rf_at (int dfd, const char *what, struct cove_error **err)
                                       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (sub < 0)
         return cove_error_set (err, errno, "open `%s/%s`", what, de->d_name);
+      struct stat st;
+      if (fstat (sub, &st) < 0)
+        return cove_error_set (err, errno, "stat `%s/%s`", what, de->d_name);
+      if (st.st_dev != top.st_dev)
+        return cove_error_set (err, EBUSY, "remove `%s/%s`: a mount point",
+                               what, de->d_name);
       if (rm_rf_at (sub, what, err) < 0)
         return -1;
       if (unlinkat (dfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)

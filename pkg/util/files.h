@@ -38,8 +38,9 @@ int cove_file_write_atomic (const char *path, const void *data, size_t len,
 int cove_mkdir_p (const char *path, mode_t mode, struct cove_error **err);
 
 /* rm -rf PATH without following symlinks and without leaving the directory
-   tree (each level opened with O_NOFOLLOW relative to its parent).  A
-   missing PATH is not an error.  */
+   tree (each level opened with O_NOFOLLOW relative to its parent) nor its
+   filesystem (a mount point below PATH: EBUSY, nothing removed through
+   it).  A missing PATH is not an error.  */
 int cove_rm_rf (const char *path, struct cove_error **err);
 
 /* Send FD over the unix socket SOCK (SCM_RIGHTS).  */
