@@ -9,5 +9,15 @@ int cove_cmd_run (int argc, char **argv);
 int cove_cmd_info (int argc, char **argv);
 int cove_cmd_version (int argc, char **argv);
 int cove_cmd_unshare (int argc, char **argv);
+int cove_cmd_image (int argc, char **argv);
+int cove_cmd_images (int argc, char **argv);
+int cove_cmd_pull (int argc, char **argv);
+int cove_cmd_rmi (int argc, char **argv);
+int cove_cmd_tag (int argc, char **argv);
+int cove_cmd_untag (int argc, char **argv);
+int cove_cmd_history (int argc, char **argv);
+int cove_cmd_inspect (int argc, char **argv);
+int cove_cmd_image_inspect (int argc, char **argv);
+int cove_cmd_image_prune (int argc, char **argv);
 
 #endif

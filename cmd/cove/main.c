@@ -1,12 +1,15 @@
 /* cove: the command table.  Parses the global options, finds the command,
    runs it, and exits with what it returns.  */
+#include <errno.h>
 #include <stdarg.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cove/commands.h"
 #include "cmd/cove/output.h"
+#include "cmd/cove/store.h"
 #include "pkg/util/cleanup.h"
 #include "rootless/rootless.h"
 #include "storage/storage.h"
@@ -14,17 +17,96 @@
 struct command
 {
   const char *name;
-  int (*run) (int argc, char **argv);
+  int (*run) (int argc, char **argv);  /* NULL in the light binary when heavy */
   const char *summary;
 };
 
+/* The light binary (`cove`) links only what the hot path needs (runtime,
+   store records); commands that need libcurl, libarchive or libcrypto
+   (pulling, pushing, archives, building) run in `cove-full`, which this
+   binary execs: those libraries cost ~30 ms of loading per start here,
+   which `cove run` and `cove ps` must not pay.  */
+#ifdef COVE_LIGHT
+#define HEAVY(fn) NULL
+#else
+#define HEAVY(fn) fn
+#endif
+
 static const struct command commands[] = {
+  { "history", cove_cmd_history, "Show history of a specified image" },
+  { "image", cove_cmd_image, "Manage images" },
+  { "images", cove_cmd_images, "List images in local storage" },
   { "info", cove_cmd_info, "Display cove related system information" },
+  { "inspect", cove_cmd_inspect, "Display the configuration of object denoted by ID" },
+  { "pull", HEAVY (cove_cmd_pull), "Pull an image from a registry" },
+  { "rmi", cove_cmd_rmi, "Removes one or more images from local storage" },
   { "run", cove_cmd_run, "Run a command in a new container" },
+  { "tag", cove_cmd_tag, "Add an additional name to a local image" },
   { "unshare", cove_cmd_unshare, "Run a command in a modified user namespace" },
+  { "untag", cove_cmd_untag, "Remove a name from a local image" },
   { "version", cove_cmd_version, "Display the cove version information" },
   { NULL, NULL, NULL },
 };
+
+static const struct command image_commands[] = {
+  { "history", cove_cmd_history, "Show history of a specified image" },
+  { "inspect", cove_cmd_image_inspect, "Display the configuration of an image" },
+  { "list", cove_cmd_images, "List images in local storage" },
+  { "ls", cove_cmd_images, "List images in local storage" },
+  { "prune", cove_cmd_image_prune, "Remove unused images" },
+  { "pull", HEAVY (cove_cmd_pull), "Pull an image from a registry" },
+  { "rm", cove_cmd_rmi, "Removes one or more images from local storage" },
+  { "tag", cove_cmd_tag, "Add an additional name to a local image" },
+  { "untag", cove_cmd_untag, "Remove a name from a local image" },
+  { NULL, NULL, NULL },
+};
+
+/* Run a heavy command in cove-full, with the same arguments.  */
+static int
+exec_full (char **argv)
+{
+  char *full = cove_cmd_full_binary ();
+  char *saved = argv[0];
+  argv[0] = full;
+  execv (full, argv);
+  argv[0] = saved;
+  int e = errno;
+  fprintf (stderr, "Error: run `%s`: %s\n", full, strerror (e));
+  free (full);
+  return e == ENOENT ? 127 : 126;
+}
+
+static int
+dispatch (const struct command *table, int argc, char **argv, char **full_argv)
+{
+  for (const struct command *c = table; c->name; c++)
+    if (strcmp (c->name, argv[0]) == 0)
+      return c->run ? c->run (argc, argv) : exec_full (full_argv);
+  return -1;
+}
+
+/* `cove image SUBCOMMAND ...`.  */
+int
+cove_cmd_image (int argc, char **argv)
+{
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
+    {
+      FILE *out = argc < 2 ? stderr : stdout;
+      fputs ("Manage images\n\nUsage:\n  cove image [command]\n\n"
+             "Available Commands:\n", out);
+      for (const struct command *c = image_commands; c->name; c++)
+        fprintf (out, "  %-12s %s\n", c->name, c->summary);
+      return argc < 2 ? cove_cmd_usage_error ("missing command 'cove image COMMAND'") : 0;
+    }
+  /* argv - 1 is the full command line from "image" on; exec_full gets the
+     original argv, whose [0] it replaces.  */
+  int r = dispatch (image_commands, argc - 1, argv + 1, argv - 1);
+  if (r < 0)
+    return cove_cmd_usage_error ("unrecognized command `cove image %s`\n"
+                                 "Try 'cove image --help' for more information",
+                                 argv[1]);
+  return r;
+}
 
 int
 cove_cmd_fail (struct cove_error **err, int status)
@@ -104,15 +186,17 @@ main (int argc, char **argv)
           print_help (stdout);
           return 0;
         }
-      char *help_argv[] = { argv[i + 1], (char *) "--help", NULL };
-      for (const struct command *c = commands; c->name; c++)
-        if (strcmp (c->name, argv[i + 1]) == 0)
-          return c->run (2, help_argv);
+      char *help_argv[] = { argv[0], argv[i + 1], (char *) "--help", NULL };
+      int r = dispatch (commands, 2, help_argv + 1, help_argv);
+      if (r >= 0)
+        return r;
       return cove_cmd_usage_error ("unrecognized command `cove %s`", argv[i + 1]);
     }
-  for (const struct command *c = commands; c->name; c++)
-    if (strcmp (c->name, argv[i]) == 0)
-      return c->run (argc - i, argv + i);
+  /* cove-full is exec'd with the whole command line, global options
+     included; argv[i - 1] is a slot whose content exec_full replaces.  */
+  int r = dispatch (commands, argc - i, argv + i, argv + i - 1);
+  if (r >= 0)
+    return r;
   return cove_cmd_usage_error ("unrecognized command `cove %s`\n"
                                "Try 'cove --help' for more information",
                                argv[i]);

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/cove/commands.h"
 #include "cmd/cove/opts.h"
 #include "cmd/cove/output.h"
+#include "cmd/cove/runimage.h"
 #include "cmd/cove/runopts.h"
 #include "pkg/runtime/runtime.h"
 #include "pkg/spec/spec.h"
@@ -22,9 +24,11 @@
 #include "storage/storage.h"
 
 static const char run_usage[]
-    = "cove run [options] --rootfs DIR [--] COMMAND [ARG...]";
+    = "cove run [options] IMAGE [COMMAND [ARG...]]\n"
+      "  cove run [options] --rootfs DIR [--] COMMAND [ARG...]";
 static const char run_description[]
-    = "Run a command in a new container whose root filesystem is DIR";
+    = "Run a command in a new container, from an image or a root filesystem "
+      "directory";
 
 /* 64 random hex digits, as podman's container ids.  */
 static int
@@ -46,11 +50,9 @@ make_id (char out[65], struct cove_error **err)
   return 0;
 }
 
-/* Write config.json into a new container directory; on success the caller
-   owns *OUT_DIR and must remove it.  */
+/* Write REQ's config.json into the container directory DIR.  */
 static int
-write_bundle (const struct cove_spec_request *req,
-              const struct cove_storage_paths *paths, char **out_dir,
+write_config (const struct cove_spec_request *req, const char *dir,
               struct cove_error **err)
 {
   json_t *spec = cove_spec_generate (req, err);
@@ -60,19 +62,10 @@ write_bundle (const struct cove_spec_request *req,
   json_decref (spec);
   if (text == NULL)
     return cove_error_set (err, ENOMEM, "serialise config.json");
-  cleanup_free char *dir = cove_storage_container_dir_create (paths, req->id, err);
-  if (dir == NULL)
-    return -1;
   cleanup_free char *config = xasprintf ("%s/config.json", dir);
   /* Not fsync'ed: a container's config does not outlive a reboot of the
      container, and the sync would cost a fifth of a start.  */
-  if (cove_file_write_atomic (config, text, strlen (text), 0600, 0, err) < 0)
-    {
-      cove_rm_rf (dir, NULL);
-      return -1;
-    }
-  *out_dir = steal_pointer (&dir);
-  return 0;
+  return cove_file_write_atomic (config, text, strlen (text), 0600, 0, err);
 }
 
 /* Without -i the container reads nothing: stdin is /dev/null, as podman.  */
@@ -85,6 +78,41 @@ detach_stdin (struct cove_error **err)
   if (dup2 (fd, 0) < 0)
     return cove_error_set (err, errno, "dup2 stdin");
   return 0;
+}
+
+/* The container's directory, config and (for an image) root filesystem:
+   everything before the runtime.  *OUT_DIR is set as soon as the directory
+   exists, so that the caller removes it whatever fails later.  */
+static int
+prepare (struct cove_run_options *o, const struct cove_storage_paths *paths,
+         const char *id, char **out_dir, int *out_status,
+         struct cove_error **err)
+{
+  struct cove_storage *s = NULL;
+  struct cove_storage_image img;
+  bool have_img = false;
+  int r = 0;
+  if (o->image)
+    {
+      r = cove_storage_open (paths, &s, err);
+      if (r == 0)
+        r = cove_run_image_resolve (o, s, &img, out_status, err);
+      have_img = r == 0;
+    }
+  if (r == 0)
+    {
+      *out_dir = cove_storage_container_dir_create (paths, id, err);
+      r = *out_dir ? 0 : -1;
+    }
+  if (r == 0 && have_img)
+    r = cove_run_image_mount (o, s, &img, id, err);
+  if (r == 0)
+    r = write_config (&o->req, *out_dir, err);
+  if (have_img)
+    cove_storage_image_free (&img);
+  if (s)
+    cove_storage_close (s);
+  return r;
 }
 
 static int
@@ -104,18 +132,22 @@ run_container (struct cove_run_options *o, int *out_status,
   if (cove_storage_paths_init (&paths, err) < 0)
     return -1;
   cleanup_free char *dir = NULL;
-  int ret = write_bundle (&o->req, &paths, &dir, err);
+  int ret = prepare (o, &paths, id, &dir, out_status, err);
   struct cove_runtime_process proc;
   if (ret == 0)
     ret = cove_runtime_create (dir, paths.runtime_dir, &proc, out_status, err);
   if (ret == 0)
     ret = cove_runtime_wait (&proc, o->sig_proxy, out_status, err);
   cove_storage_paths_free (&paths);
-  if (dir == NULL)
-    return ret;
   /* Until containers have a lifecycle of their own (ps, rm), a foreground
-     run leaves no record behind, as with --rm.  */
-  cove_rm_rf (dir, NULL);
+     run leaves no record behind, as with --rm.  The root filesystem's
+     mount goes with this process's mount namespace.  */
+  if (dir)
+    {
+      cleanup_free char *merged = xasprintf ("%s/merged", dir);
+      (void) umount2 (merged, MNT_DETACH);
+      cove_rm_rf (dir, NULL);
+    }
   return ret;
 }
 
@@ -141,7 +173,8 @@ cove_cmd_run (int argc, char **argv)
   if (run_container (&o, &status, &err) < 0)
     {
       cove_run_options_free (&o);
-      return cove_cmd_fail (&err, status);
+      /* A failed pull printed its own error.  */
+      return err ? cove_cmd_fail (&err, status) : status;
     }
   cove_run_options_free (&o);
   return status;

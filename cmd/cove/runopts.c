@@ -15,7 +15,8 @@ enum
   OPT_GROUP_ADD, OPT_HOSTNAME, OPT_INTERACTIVE, OPT_TTY, OPT_ENTRYPOINT,
   OPT_READ_ONLY, OPT_TMPFS, OPT_VOLUME, OPT_CAP_ADD, OPT_CAP_DROP,
   OPT_SECURITY_OPT, OPT_ULIMIT, OPT_PID, OPT_IPC, OPT_UTS, OPT_NETWORK,
-  OPT_CGROUPNS, OPT_RM, OPT_NAME, OPT_SIG_PROXY,
+  OPT_CGROUPNS, OPT_RM, OPT_NAME, OPT_SIG_PROXY, OPT_PULL, OPT_PLATFORM,
+  OPT_TLS_VERIFY,
 };
 
 const struct cove_opt cove_run_option_table[] = {
@@ -34,11 +35,14 @@ const struct cove_opt cove_run_option_table[] = {
   { "network", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Network mode: none (default) or host" },
   { "net", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Alias of --network" },
   { "pid", 0, COVE_OPT_VALUE, OPT_PID, "string", "PID namespace to use: host or private" },
+  { "platform", 0, COVE_OPT_VALUE, OPT_PLATFORM, "string", "Specify the platform for selecting the image when pulling (os/arch[/variant])" },
+  { "pull", 0, COVE_OPT_VALUE, OPT_PULL, "string", "Pull image policy: missing (default), always, never, newer" },
   { "read-only", 0, COVE_OPT_BOOL, OPT_READ_ONLY, NULL, "Make the container's root filesystem read-only" },
   { "rm", 0, COVE_OPT_BOOL, OPT_RM, NULL, "Remove container (and pod if created) after exit" },
   { "rootfs", 0, COVE_OPT_VALUE, OPT_ROOTFS, "string", "The directory to use as the container's root filesystem" },
   { "security-opt", 0, COVE_OPT_VALUE, OPT_SECURITY_OPT, "stringArray", "Security options: no-new-privileges, seccomp=unconfined|FILE" },
   { "sig-proxy", 0, COVE_OPT_BOOL, OPT_SIG_PROXY, NULL, "Proxy received signals to the process (default true)" },
+  { "tls-verify", 0, COVE_OPT_BOOL, OPT_TLS_VERIFY, NULL, "Require HTTPS and verify certificates when contacting registries for pulling images" },
   { "tmpfs", 0, COVE_OPT_VALUE, OPT_TMPFS, "tmpfs", "Mount a temporary filesystem (tmpfs) into a container" },
   { "tty", 't', COVE_OPT_BOOL, OPT_TTY, NULL, "Allocate a pseudo-TTY for container" },
   { "ulimit", 0, COVE_OPT_VALUE, OPT_ULIMIT, "ulimit", "Ulimit options (NAME=SOFT[:HARD])" },
@@ -142,6 +146,21 @@ parse_entrypoint (const char *value, struct cove_spec_request *req,
 }
 
 static int
+parse_pull (struct cove_run_options *o, const char *v, struct cove_error **err)
+{
+  if (strcmp (v, "missing") == 0 || strcmp (v, "newer") == 0)
+    o->pull = COVE_RUN_PULL_MISSING;
+  else if (strcmp (v, "always") == 0 || strcmp (v, "true") == 0)
+    o->pull = COVE_RUN_PULL_ALWAYS;
+  else if (strcmp (v, "never") == 0 || strcmp (v, "false") == 0)
+    o->pull = COVE_RUN_PULL_NEVER;
+  else
+    return cove_error_set (err, EINVAL, "invalid --pull `%s`: must be "
+                           "missing, always, never or newer", v);
+  return 0;
+}
+
+static int
 check_user (const char *value, struct cove_error **err)
 {
   const char *colon = strchr (value, ':');
@@ -185,6 +204,9 @@ apply_option (struct cove_run_options *o, int id, const char *v,
     case OPT_RM: o->rm = on; return 0;
     case OPT_NAME: o->name = v; return 0;
     case OPT_SIG_PROXY: o->sig_proxy = on; return 0;
+    case OPT_PULL: return parse_pull (o, v, err);
+    case OPT_PLATFORM: o->platform = v; return 0;
+    case OPT_TLS_VERIFY: o->tls_verify = on ? 1 : 0; return 0;
     default: return cove_error_set (err, EINVAL, "unhandled option %d", id);
     }
 }
@@ -192,9 +214,6 @@ apply_option (struct cove_run_options *o, int id, const char *v,
 static int
 check_rootfs (struct cove_run_options *o, struct cove_error **err)
 {
-  if (o->rootfs == NULL)
-    return cove_error_set (err, EINVAL, "an image is required: "
-                           "images are not supported yet, use --rootfs DIR");
   char *abs = realpath (o->rootfs, NULL);
   if (abs == NULL)
     return cove_error_set (err, errno, "rootfs `%s`", o->rootfs);
@@ -215,6 +234,7 @@ cove_run_options_parse (struct cove_run_options *o, int argc, char **argv,
 {
   memset (o, 0, sizeof *o);
   o->sig_proxy = true;
+  o->tls_verify = -1;
   o->req.ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_NONE;
   struct cove_opts_parser p;
   cove_opts_init (&p, cove_run_option_table, argc, argv, false);
@@ -237,6 +257,20 @@ cove_run_options_parse (struct cove_run_options *o, int argc, char **argv,
       free (rest);
       return -1;
     }
+  if (o->rootfs == NULL)
+    {
+      /* IMAGE [COMMAND [ARG...]]: the image comes first.  */
+      if (rest[0] == NULL)
+        {
+          free (rest);
+          return cove_error_set (err, EINVAL, "requires at least 1 arg(s), "
+                                 "only received 0");
+        }
+      o->image = rest[0];
+      o->req.command = cove_strv_dup (rest + 1);
+      free (rest);
+      return 0;
+    }
   o->req.command = cove_strv_dup (rest);
   free (rest);
   if (check_rootfs (o, err) < 0)
@@ -253,7 +287,8 @@ cove_run_options_free (struct cove_run_options *o)
   struct cove_spec_request *r = &o->req;
   char ***arrays[] = { &r->command, &r->entrypoint, &r->env, &r->env_files,
                        &r->groups, &r->cap_add, &r->cap_drop, &r->volumes,
-                       &r->tmpfs, &r->ulimits };
+                       &r->tmpfs, &r->ulimits, &r->image_env,
+                       &r->image_cmd, &r->image_entrypoint };
   for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
     {
       cove_strv_free (*arrays[i]);
@@ -261,4 +296,6 @@ cove_run_options_free (struct cove_run_options *o)
     }
   free (o->rootfs);
   o->rootfs = NULL;
+  json_decref (o->image_config);
+  o->image_config = NULL;
 }

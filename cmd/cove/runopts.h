@@ -3,10 +3,18 @@
 #ifndef COVE_CMD_RUNOPTS_H
 #define COVE_CMD_RUNOPTS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "cmd/cove/opts.h"
 #include "pkg/spec/spec.h"
+
+enum cove_run_pull
+{
+  COVE_RUN_PULL_MISSING = 0,
+  COVE_RUN_PULL_ALWAYS,
+  COVE_RUN_PULL_NEVER,
+};
 
 struct cove_run_options
 {
@@ -16,7 +24,11 @@ struct cove_run_options
   bool rm;                       /* --rm */
   const char *name;              /* --name */
   char *rootfs;                  /* owned: the absolute --rootfs */
-  char **owned;                  /* arrays of req, freed together */
+  const char *image;             /* IMAGE, when no --rootfs */
+  enum cove_run_pull pull;       /* --pull */
+  const char *platform;          /* --platform */
+  int tls_verify;                /* --tls-verify: -1 unset, 0, 1 */
+  json_t *image_config;          /* the image's config, owned */
 };
 
 extern const struct cove_opt cove_run_option_table[];

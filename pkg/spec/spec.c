@@ -84,6 +84,9 @@ build_env (const struct cove_spec_request *req, const struct spec_user *u,
 {
   json_t *env = json_array ();
   env_set (env, DEFAULT_PATH);
+  for (size_t i = 0; req->image_env && req->image_env[i]; i++)
+    if (strchr (req->image_env[i], '=') && req->image_env[i][0] != '=')
+      env_set (env, req->image_env[i]);
   if (req->terminal)
     env_set (env, "TERM=xterm");
   env_set (env, "container=cove");
@@ -107,14 +110,19 @@ static json_t *
 build_args (const struct cove_spec_request *req, struct cove_error **err)
 {
   json_t *args = json_array ();
-  for (size_t i = 0; req->entrypoint && req->entrypoint[i]; i++)
-    json_array_append_new (args, json_string (req->entrypoint[i]));
-  for (size_t i = 0; req->command && req->command[i]; i++)
-    json_array_append_new (args, json_string (req->command[i]));
+  char **entrypoint = req->entrypoint_set ? req->entrypoint : req->image_entrypoint;
+  /* A command given replaces the image's Cmd; --entrypoint drops it too.  */
+  char **cmd = (req->command && req->command[0]) ? req->command
+               : req->entrypoint_set ? NULL : req->image_cmd;
+  for (size_t i = 0; entrypoint && entrypoint[i]; i++)
+    json_array_append_new (args, json_string (entrypoint[i]));
+  for (size_t i = 0; cmd && cmd[i]; i++)
+    json_array_append_new (args, json_string (cmd[i]));
   if (json_array_size (args) == 0)
     {
       json_decref (args);
-      cove_error_set (err, EINVAL, "no command given");
+      cove_error_set (err, EINVAL, "no command or entrypoint provided, and no "
+                      "CMD or ENTRYPOINT from image");
       return NULL;
     }
   return args;
@@ -199,6 +207,16 @@ build_seccomp (const struct cove_spec_request *req, json_t *caps,
   return cove_spec_seccomp_from_file (req->seccomp, names, err);
 }
 
+static const char *
+workdir (const struct cove_spec_request *req)
+{
+  if (req->workdir)
+    return req->workdir;
+  if (req->image_workdir && req->image_workdir[0] == '/')
+    return req->image_workdir;
+  return "/";
+}
+
 static json_t *
 build_process (const struct cove_spec_request *req, const struct spec_user *u,
                json_t *caps, const char *hostname, struct cove_error **err)
@@ -216,7 +234,7 @@ build_process (const struct cove_spec_request *req, const struct spec_user *u,
                     "terminal", req->terminal, "user", "uid",
                     (json_int_t) u->uid, "gid", (json_int_t) u->gid,
                     "additionalGids", u->additional_gids, "args", args,
-                    "env", env, "cwd", req->workdir ? req->workdir : "/",
+                    "env", env, "cwd", workdir (req),
                     "capabilities", build_caps (caps, u->uid),
                     "rlimits", rlimits,
                     "noNewPrivileges", req->no_new_privileges);
@@ -266,7 +284,9 @@ cove_spec_generate (const struct cove_spec_request *req, struct cove_error **err
   cleanup_free char *hostname = req->hostname ? xstrdup (req->hostname)
                                 : xstrndup (req->id ? req->id : "cove", 12);
   struct spec_user u;
-  if (spec_user_resolve (req->rootfs, req->user, req->groups, &u, err) < 0)
+  const char *user = req->user ? req->user
+                     : (req->image_user && req->image_user[0]) ? req->image_user : NULL;
+  if (spec_user_resolve (req->rootfs, user, req->groups, &u, err) < 0)
     {
       spec_user_free (&u);
       return NULL;

@@ -51,6 +51,15 @@ struct cove_spec_request
   char **tmpfs;             /* --tmpfs DST[:OPTS] */
   char **ulimits;           /* --ulimit NAME=SOFT[:HARD] */
   enum cove_spec_ns ns[COVE_SPEC_NS_COUNT];
+  /* From the image's config (all NULL for a --rootfs run).  The request's
+     own options win over them, as in podman: an explicit COMMAND replaces
+     the image's Cmd, --entrypoint replaces its Entrypoint and drops its
+     Cmd, -e overrides Env, -w WorkingDir, -u User.  */
+  char **image_env;
+  char **image_cmd;
+  char **image_entrypoint;
+  const char *image_workdir;
+  const char *image_user;
 };
 
 /* Build the config.json document for REQ.  Names of users and groups are

@@ -1,0 +1,318 @@
+/* cove rmi, tag, untag, image prune.  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cove/commands.h"
+#include "cmd/cove/imgutil.h"
+#include "cmd/cove/opts.h"
+#include "cmd/cove/output.h"
+#include "cmd/cove/store.h"
+#include "pkg/util/cleanup.h"
+#include "pkg/util/xalloc.h"
+
+enum { OPT_HELP = 1, OPT_FORCE, OPT_ALL };
+
+static const struct cove_opt rmi_opts[] = {
+  { "all", 'a', COVE_OPT_BOOL, OPT_ALL, NULL, "Remove all images" },
+  { "force", 'f', COVE_OPT_BOOL, OPT_FORCE, NULL, "Force Removal of the image" },
+  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for rmi" },
+  { NULL, 0, 0, 0, NULL, NULL },
+};
+
+static const struct cove_opt help_only[] = {
+  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for the command" },
+  { NULL, 0, 0, 0, NULL, NULL },
+};
+
+/* Parse options of TABLE; returns the positional arguments (caller frees
+   the array), or NULL with *OUT_STATUS set (0 after --help).  */
+static char **
+parse (int argc, char **argv, const struct cove_opt *table, const char *usage,
+       const char *desc, bool *flags, int nflags, int *out_n, int *out_status)
+{
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_opts_parser p;
+  cove_opts_init (&p, table, argc, argv, true);
+  const char *v;
+  int id;
+  while ((id = cove_opts_next (&p, &v, &err)) > 0)
+    {
+      if (id == OPT_HELP)
+        {
+          cove_opts_print_help (stdout, usage, desc, table);
+          cove_opts_free (&p);
+          *out_status = 0;
+          return NULL;
+        }
+      if (id - 2 < nflags)
+        flags[id - 2] = strcmp (v, "true") == 0;
+    }
+  char **rest = cove_opts_rest (&p, out_n);
+  cove_opts_free (&p);
+  if (id < 0)
+    {
+      free (rest);
+      *out_status = cove_cmd_fail (&err, 125);
+      return NULL;
+    }
+  return rest;
+}
+
+/* Remove IMG entirely, printing what podman prints.  */
+static int
+remove_image (struct cove_storage *s, struct cove_storage_image *img,
+              struct cove_error **err)
+{
+  for (size_t i = 0; img->names && img->names[i]; i++)
+    printf ("Untagged: %s\n", img->names[i]);
+  if (cove_storage_image_remove (s, img->id, err) < 0)
+    return -1;
+  printf ("Deleted: %s\n", img->id);
+  return 0;
+}
+
+/* rmi of one image as the user named it.  Returns 0, or podman's exit
+   status: 1 not found, 125 other failures (after printing the error).  */
+static int
+rmi_one (struct cove_storage *s, const char *user, bool force)
+{
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_storage_image img;
+  if (cove_img_find (s, user, &img, &err) < 0)
+    return cove_cmd_fail (&err, err->errnum == ENOENT ? 1 : 125);
+  size_t n = 0;
+  while (img.names && img.names[n])
+    n++;
+  bool by_id = strncmp (img.id, user, strlen (user)) == 0;
+  int ret = 0;
+  if (n > 1 && !by_id)
+    {
+      /* A name of an image with others: untag that one.  */
+      for (size_t i = 0; i < n; i++)
+        if (cove_img_name_matches (img.names[i], user))
+          {
+            if (cove_storage_image_untag (s, img.names[i], &err) < 0)
+              ret = cove_cmd_fail (&err, 125);
+            else
+              printf ("Untagged: %s\n", img.names[i]);
+            break;
+          }
+    }
+  else if (n > 1 && !force)
+    ret = cove_cmd_usage_error ("unable to delete image \"%s\" by ID with more "
+                                "than one tag: please force removal", img.id);
+  else if (remove_image (s, &img, &err) < 0)
+    ret = cove_cmd_fail (&err, 125);
+  cove_storage_image_free (&img);
+  return ret;
+}
+
+static int
+rmi_all (struct cove_storage *s)
+{
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_storage_image *all = NULL;
+  size_t n = 0;
+  if (cove_storage_image_list (s, &all, &n, &err) < 0)
+    return cove_cmd_fail (&err, 125);
+  int ret = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (ret == 0 && remove_image (s, &all[i], &err) < 0)
+        ret = cove_cmd_fail (&err, 125);
+      cove_storage_image_free (&all[i]);
+    }
+  free (all);
+  return ret;
+}
+
+int
+cove_cmd_rmi (int argc, char **argv)
+{
+  bool flags[2] = { false, false };  /* force, all */
+  int n, status;
+  cleanup_free char **rest = parse (argc, argv, rmi_opts,
+                                    "cove rmi [options] IMAGE [IMAGE...]",
+                                    "Removes one or more images from local storage",
+                                    flags, 2, &n, &status);
+  if (rest == NULL)
+    return status;
+  if (n == 0 && !flags[1])
+    return cove_cmd_usage_error ("image name or ID must be specified");
+  if (n > 0 && flags[1])
+    return cove_cmd_usage_error ("when using the --all switch, you may not pass any images names or IDs");
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_storage_paths paths;
+  struct cove_storage *s = NULL;
+  if (cove_cmd_store_open (&paths, &s, &err) < 0)
+    return cove_cmd_fail (&err, 125);
+  int ret = flags[1] ? rmi_all (s) : 0;
+  for (int i = 0; i < n; i++)
+    {
+      int r = rmi_one (s, rest[i], flags[0]);
+      /* As podman: 125 wins over 1 (not found).  */
+      if (r == 125 || (r != 0 && ret == 0))
+        ret = r;
+    }
+  cove_cmd_store_close (&paths, s);
+  return ret;
+}
+
+int
+cove_cmd_tag (int argc, char **argv)
+{
+  int n, status;
+  cleanup_free char **rest = parse (argc, argv, help_only,
+                                    "cove tag IMAGE TARGET_NAME [TARGET_NAME...]",
+                                    "Add an additional name to a local image",
+                                    NULL, 0, &n, &status);
+  if (rest == NULL)
+    return status;
+  if (n < 2)
+    return cove_cmd_usage_error ("at least two arguments are required: IMAGE TARGET_NAME");
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_storage_paths paths;
+  struct cove_storage *s = NULL;
+  if (cove_cmd_store_open (&paths, &s, &err) < 0)
+    return cove_cmd_fail (&err, 125);
+  struct cove_storage_image img;
+  if (cove_img_find (s, rest[0], &img, &err) < 0)
+    {
+      cove_cmd_store_close (&paths, s);
+      return cove_cmd_fail (&err, 125);
+    }
+  int ret = 0;
+  for (int i = 1; ret == 0 && i < n; i++)
+    {
+      cleanup_free char *name = cove_img_normalize_tag (rest[i], &err);
+      if (name == NULL || cove_storage_image_tag (s, img.id, name, &err) < 0)
+        ret = cove_cmd_fail (&err, 125);
+    }
+  cove_storage_image_free (&img);
+  cove_cmd_store_close (&paths, s);
+  return ret;
+}
+
+int
+cove_cmd_untag (int argc, char **argv)
+{
+  int n, status;
+  cleanup_free char **rest = parse (argc, argv, help_only,
+                                    "cove untag IMAGE [IMAGE...]",
+                                    "Remove a name from a local image (all "
+                                    "names when none is given)",
+                                    NULL, 0, &n, &status);
+  if (rest == NULL)
+    return status;
+  if (n < 1)
+    return cove_cmd_usage_error ("at least one argument is required: IMAGE");
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_storage_paths paths;
+  struct cove_storage *s = NULL;
+  if (cove_cmd_store_open (&paths, &s, &err) < 0)
+    return cove_cmd_fail (&err, 125);
+  struct cove_storage_image img;
+  if (cove_img_find (s, rest[0], &img, &err) < 0)
+    {
+      cove_cmd_store_close (&paths, s);
+      return cove_cmd_fail (&err, 125);
+    }
+  int ret = 0;
+  /* Every name given must be one of the image's, as in podman.  */
+  for (int j = 1; ret == 0 && j < n; j++)
+    {
+      bool found = false;
+      cleanup_free char *want = cove_img_normalize_tag (rest[j], &err);
+      if (want == NULL)
+        ret = cove_cmd_fail (&err, 125);
+      for (size_t i = 0; want && img.names && img.names[i] && !found; i++)
+        found = strcmp (want, img.names[i]) == 0
+                || cove_img_name_matches (img.names[i], rest[j]);
+      if (want && !found)
+        ret = cove_cmd_usage_error ("%s: tag not known", want);
+    }
+  for (size_t i = 0; ret == 0 && img.names && img.names[i]; i++)
+    {
+      bool named = n == 1;
+      for (int j = 1; j < n && !named; j++)
+        {
+          cleanup_free char *want = cove_img_normalize_tag (rest[j], &err);
+          if (want == NULL)
+            ret = cove_cmd_fail (&err, 125);
+          else
+            named = strcmp (want, img.names[i]) == 0
+                    || cove_img_name_matches (img.names[i], rest[j]);
+        }
+      if (ret == 0 && named && cove_storage_image_untag (s, img.names[i], &err) < 0)
+        ret = cove_cmd_fail (&err, 125);
+    }
+  cove_storage_image_free (&img);
+  cove_cmd_store_close (&paths, s);
+  return ret;
+}
+
+static const struct cove_opt prune_opts[] = {
+  { "all", 'a', COVE_OPT_BOOL, 3, NULL, "Remove all images not in use by containers, not just dangling ones" },
+  { "force", 'f', COVE_OPT_BOOL, 2, NULL, "Do not prompt for confirmation" },
+  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for prune" },
+  { NULL, 0, 0, 0, NULL, NULL },
+};
+
+static bool
+confirm (bool all)
+{
+  fprintf (stderr, "WARNING! This command removes all %s.\n"
+           "Are you sure you want to continue? [y/N] ",
+           all ? "images without at least one container associated with them"
+               : "dangling images");
+  char line[16];
+  if (fgets (line, sizeof line, stdin) == NULL)
+    return false;
+  return line[0] == 'y' || line[0] == 'Y';
+}
+
+int
+cove_cmd_image_prune (int argc, char **argv)
+{
+  bool flags[2] = { false, false };  /* force, all */
+  int n, status;
+  cleanup_free char **rest = parse (argc, argv, prune_opts,
+                                    "cove image prune [options]",
+                                    "Remove all unused images from local storage",
+                                    flags, 2, &n, &status);
+  if (rest == NULL)
+    return status;
+  if (n > 0)
+    return cove_cmd_usage_error ("`cove image prune` takes no arguments");
+  if (!flags[0] && !confirm (flags[1]))
+    return 0;
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_storage_paths paths;
+  struct cove_storage *s = NULL;
+  if (cove_cmd_store_open (&paths, &s, &err) < 0)
+    return cove_cmd_fail (&err, 125);
+  struct cove_storage_image *all = NULL;
+  size_t count = 0;
+  int ret = 0;
+  if (cove_storage_image_list (s, &all, &count, &err) < 0)
+    ret = cove_cmd_fail (&err, 125);
+  /* No container can use an image yet (containers have no lifecycle of
+     their own), so -a removes every image.  */
+  for (size_t i = 0; i < count; i++)
+    {
+      bool dangling = all[i].names == NULL || all[i].names[0] == NULL;
+      if (ret == 0 && (dangling || flags[1]))
+        {
+          if (cove_storage_image_remove (s, all[i].id, &err) < 0)
+            ret = cove_cmd_fail (&err, 125);
+          else
+            printf ("%s\n", all[i].id);
+        }
+      cove_storage_image_free (&all[i]);
+    }
+  free (all);
+  cove_cmd_store_close (&paths, s);
+  return ret;
+}
