@@ -38,6 +38,8 @@ static const struct command commands[] = {
   { "images", cove_cmd_images, "List images in local storage" },
   { "info", cove_cmd_info, "Display cove related system information" },
   { "inspect", cove_cmd_inspect, "Display the configuration of object denoted by ID" },
+  { "login", HEAVY (cove_cmd_login), "Log in to a container registry" },
+  { "logout", HEAVY (cove_cmd_logout), "Log out of a container registry" },
   { "pull", HEAVY (cove_cmd_pull), "Pull an image from a registry" },
   { "rmi", cove_cmd_rmi, "Removes one or more images from local storage" },
   { "run", cove_cmd_run, "Run a command in a new container" },

@@ -493,3 +493,24 @@ cove_registry_client_free (struct cove_registry_client *c)
   free (c->client_key);
   free (c);
 }
+
+int
+cove_registry_login_check (struct cove_registry_client *c,
+                           struct cove_error **err)
+{
+  if (cove_registry_ping (c, err) < 0)
+    return -1;
+  if (c->challenge.scheme == NULL)
+    return 0;  /* the registry asks for no credentials */
+  cleanup_free char *url = xasprintf ("%s://%s/v2/", c->scheme,
+                                      cove_registry_endpoint_host (c->registry));
+  struct response r = { .max = 65536 };
+  int ret = request (c, NULL, url, NULL, &r, err);
+  if (ret == 0 && (r.status == 401 || r.status == 403))
+    ret = cove_error_set (err, EACCES, "logging into %s: invalid username/password",
+                          c->registry);
+  else if (ret == 0 && r.status / 100 != 2)
+    ret = status_error (&r, "logging in", err);
+  response_reset (&r);
+  return ret;
+}

@@ -57,6 +57,12 @@ void cove_registry_client_free (struct cove_registry_client *c);
    and EIO (other transport errors, unexpected answers).  */
 int cove_registry_ping (struct cove_registry_client *c, struct cove_error **err);
 
+/* Check the client's credentials (`cove login`): GET /v2/ authenticated as
+   the registry's challenge asks.  errnum EACCES: refused ("invalid
+   username/password"); the errors of cove_registry_ping.  */
+int cove_registry_login_check (struct cove_registry_client *c,
+                               struct cove_error **err);
+
 /* "https" or "http" once pinged, else NULL.  */
 const char *cove_registry_scheme (const struct cove_registry_client *c);
 
