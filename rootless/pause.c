@@ -116,6 +116,10 @@ cove_rootless_pause_main (void)
       (void) dup2 (0, 1);
       (void) dup2 (0, 2);
     }
+  /* Re-exec as "cove-pause" (cmd/cove/main.c sleeps when called so): the
+     process then shows what it is in ps, and keeps none of the memory of
+     the command that forked it.  */
+  execl ("/proc/self/exe", COVE_ROOTLESS_PAUSE_NAME, (char *) NULL);
   for (;;)
     pause ();
 }

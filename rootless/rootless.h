@@ -80,6 +80,10 @@ char *cove_rootless_map_format (const struct cove_idmap *map);
    exist).  */
 int cove_rootless_enter (const char *pause_dir, struct cove_error **err);
 
+/* argv[0] of the pause process: the cove binary called by this name only
+   sleeps (see rootless/pause.c).  */
+#define COVE_ROOTLESS_PAUSE_NAME "cove-pause"
+
 /* The host uid (gid) of the user: getuid() (getgid()) outside a user
    namespace, the host id that id 0 maps to inside one (after
    cove_rootless_enter, where getuid() is 0).  For per-user paths such as

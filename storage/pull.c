@@ -425,6 +425,7 @@ pull_from (struct cove_storage *s, const struct cove_storage_pull_options *opts,
     .tls_verify = opts->tls_verify, .insecure = ep->insecure,
     .username = user, .password = password,
     .auth_lookup = auth_lookup, .auth_ctx = &actx,
+    .cert_dir = opts->cert_dir,
   };
   struct pull p = { .s = s, .opts = opts, .registry = ep->registry,
                     .repo = ep->repository, .progress = progress };

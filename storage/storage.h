@@ -253,6 +253,8 @@ struct cove_storage_pull_options
   int tls_verify;             /* -1 unset (registries.conf decides), 0, 1 */
   const char *creds;          /* --creds "user[:password]", NULL: auth.json */
   const char *auth_file;      /* --authfile, NULL: the default lookup */
+  const char *cert_dir;       /* --cert-dir: CA and client certificates of
+                                 the registry, instead of certs.d */
   bool quiet;                 /* print nothing */
   FILE *progress;             /* where progress goes; NULL: stderr */
 };

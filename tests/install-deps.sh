@@ -14,12 +14,12 @@ packages=(
     # build
     meson ninja-build pkg-config gcc clang libclang-rt-14-dev
     libjansson-dev libcurl4-openssl-dev libslirp-dev libglib2.0-dev
-    libseccomp-dev libcap-dev libfuse3-dev libarchive-dev libssl-dev scdoc
+    libseccomp-dev libcap-dev libfuse3-dev libarchive-dev zlib1g-dev libssl-dev scdoc
     # run
     fuse3 fuse-overlayfs uidmap
     # tests
     bats libcmocka-dev busybox-static man-db util-linux procps iproute2
-    python3 jq
+    python3 jq curl openssl
     # interoperability tests of later issues
     docker-registry skopeo podman runc mmdebstrap
 )

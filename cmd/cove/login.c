@@ -18,11 +18,12 @@
 enum
 {
   OPT_HELP = 1, OPT_USERNAME, OPT_PASSWORD, OPT_PASSWORD_STDIN, OPT_AUTHFILE,
-  OPT_TLS_VERIFY, OPT_GET_LOGIN, OPT_ALL,
+  OPT_TLS_VERIFY, OPT_GET_LOGIN, OPT_ALL, OPT_CERT_DIR,
 };
 
 static const struct cove_opt login_opts[] = {
   { "authfile", 0, COVE_OPT_VALUE, OPT_AUTHFILE, "string", "path of the authentication file" },
+  { "cert-dir", 0, COVE_OPT_VALUE, OPT_CERT_DIR, "Pathname", "Use certificates at the specified path to access the registry" },
   { "get-login", 0, COVE_OPT_BOOL, OPT_GET_LOGIN, NULL, "Return the current login user for the registry" },
   { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for login" },
   { "password", 'p', COVE_OPT_VALUE, OPT_PASSWORD, "string", "Password for registry" },
@@ -34,7 +35,7 @@ static const struct cove_opt login_opts[] = {
 
 struct login_request
 {
-  const char *username, *password, *authfile;
+  const char *username, *password, *authfile, *cert_dir;
   bool password_stdin, get_login;
   int tls_verify;
   char *read_password;   /* owned */
@@ -98,6 +99,7 @@ check_credentials (const char *registry, struct login_request *r,
   struct cove_registry_options opts = {
     .tls_verify = r->tls_verify, .insecure = e && e->insecure,
     .username = r->username, .password = r->password,
+    .cert_dir = r->cert_dir,
   };
   struct cove_registry_client *c = NULL;
   int ret = cove_registry_client_new (registry, &opts, &c, err);
@@ -168,6 +170,7 @@ cove_cmd_login (int argc, char **argv)
       case OPT_PASSWORD: r.password = v; break;
       case OPT_PASSWORD_STDIN: r.password_stdin = strcmp (v, "true") == 0; break;
       case OPT_AUTHFILE: r.authfile = v; break;
+      case OPT_CERT_DIR: r.cert_dir = v; break;
       case OPT_TLS_VERIFY: r.tls_verify = strcmp (v, "true") == 0; break;
       case OPT_GET_LOGIN: r.get_login = strcmp (v, "true") == 0; break;
       default: break;

@@ -159,6 +159,10 @@ print_help (FILE *out)
 int
 main (int argc, char **argv)
 {
+  /* The pause process that keeps the user namespace (rootless/pause.c).  */
+  if (argc == 1 && strcmp (argv[0], COVE_ROOTLESS_PAUSE_NAME) == 0)
+    for (;;)
+      pause ();
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++)
     {

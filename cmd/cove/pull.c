@@ -15,12 +15,13 @@
 enum
 {
   OPT_HELP = 1, OPT_QUIET, OPT_PLATFORM, OPT_OS, OPT_ARCH, OPT_VARIANT,
-  OPT_TLS_VERIFY, OPT_CREDS, OPT_AUTHFILE,
+  OPT_TLS_VERIFY, OPT_CREDS, OPT_AUTHFILE, OPT_CERT_DIR,
 };
 
 static const struct cove_opt pull_opts[] = {
   { "arch", 0, COVE_OPT_VALUE, OPT_ARCH, "ARCH", "Use ARCH instead of the architecture of the machine for choosing images" },
   { "authfile", 0, COVE_OPT_VALUE, OPT_AUTHFILE, "string", "Path of the authentication file" },
+  { "cert-dir", 0, COVE_OPT_VALUE, OPT_CERT_DIR, "Pathname", "Use certificates at the specified path to access the registry" },
   { "creds", 0, COVE_OPT_VALUE, OPT_CREDS, "[username[:password]]", "Credentials (USERNAME:PASSWORD) to use for authenticating to a registry" },
   { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for pull" },
   { "os", 0, COVE_OPT_VALUE, OPT_OS, "OS", "Use OS instead of the running OS for choosing images" },
@@ -46,6 +47,7 @@ apply (struct pull_request *r, int id, const char *v, struct cove_error **err)
     case OPT_TLS_VERIFY: r->opts.tls_verify = strcmp (v, "true") == 0; return 0;
     case OPT_CREDS: r->opts.creds = v; return 0;
     case OPT_AUTHFILE: r->opts.auth_file = v; return 0;
+    case OPT_CERT_DIR: r->opts.cert_dir = v; return 0;
     case OPT_OS: free (r->os); r->os = xstrdup (v); return 0;
     case OPT_ARCH: free (r->arch); r->arch = xstrdup (v); return 0;
     case OPT_VARIANT: free (r->variant); r->variant = xstrdup (v); return 0;

@@ -83,7 +83,7 @@ system_bundle (CURL *easy, char **buf, size_t *len)
 
 int
 registry_load_certs (struct cove_registry_client *c, const char *const *dirs,
-                     struct cove_error **err)
+                     const char *cert_dir, struct cove_error **err)
 {
   const char *home = getenv ("HOME");
   cleanup_free char *user_dir = home ? xasprintf ("%s/.config/containers/certs.d", home) : NULL;
@@ -94,7 +94,9 @@ registry_load_certs (struct cove_registry_client *c, const char *const *dirs,
     dirs = defaults;
   cleanup_free char *cas = NULL;
   size_t cas_len = 0;
-  for (size_t i = 0; dirs[i]; i++)
+  if (cert_dir && load_dir (c, cert_dir, &cas, &cas_len, err) < 0)
+    return -1;
+  for (size_t i = 0; cert_dir == NULL && dirs[i]; i++)
     {
       cleanup_free char *dir = xasprintf ("%s/%s", dirs[i], c->registry);
       if (load_dir (c, dir, &cas, &cas_len, err) < 0)

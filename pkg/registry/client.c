@@ -458,7 +458,7 @@ cove_registry_client_new (const char *registry,
   curl_share_setopt (c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
   curl_share_setopt (c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt (c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  if (registry_load_certs (c, opts->certs_dirs, err) < 0)
+  if (registry_load_certs (c, opts->certs_dirs, opts->cert_dir, err) < 0)
     {
       cove_registry_client_free (c);
       return -1;

@@ -46,7 +46,8 @@ char *registry_sanitize (const char *s, size_t max);
 
 /* certs.c: load certs.d for C's registry from DIRS (NULL: defaults).  */
 int registry_load_certs (struct cove_registry_client *c,
-                         const char *const *dirs, struct cove_error **err);
+                         const char *const *dirs, const char *cert_dir,
+                         struct cove_error **err);
 
 /* client.c */
 /* The options every request of C has (TLS, share, protocols, redirects,

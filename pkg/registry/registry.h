@@ -38,6 +38,9 @@ struct cove_registry_options
      NULL: ~/.config/containers/certs.d, /etc/containers/certs.d,
      /etc/docker/certs.d.  */
   const char *const *certs_dirs;
+  /* --cert-dir: a folder holding the registry's *.crt, *.cert and *.key
+     itself; when set, certs.d is not searched.  */
+  const char *cert_dir;
 };
 
 struct cove_registry_client;

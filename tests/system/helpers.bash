@@ -278,3 +278,200 @@ assert_no_containers() {
         return 1
     fi
 }
+
+# ---------------------------------------------------------------- images
+#
+# The image tests (1NN-*.bats) run against registries that tests/run starts
+# on 127.0.0.1 (tests/lib/registries.sh) with images built by
+# tests/images/build.sh; it passes their addresses in COVE_TEST_* variables.
+# A test whose registry or image is missing skips and says why.
+
+# image_setup: cove_setup, plus a HOME of the test's own (certs.d,
+# ~/.docker/config.json and auth files are read from HOME) with
+# XDG_CONFIG_HOME inside it (podman reads certs.d from
+# ~/.config/containers, cove may read $XDG_CONFIG_HOME/containers: the
+# same place here), and a registries.conf of the test's own, so that the
+# machine's files do not matter.  The plain-HTTP registries are
+# `insecure = true` in it; the TLS ones are not.
+image_setup() {
+    cove_setup
+    export HOME="$TEST_TMP/home"
+    export XDG_CONFIG_HOME="$HOME/.config"
+    mkdir -p "$XDG_CONFIG_HOME/containers"
+    export CONTAINERS_REGISTRIES_CONF="$TEST_TMP/registries.conf"
+    write_registries_conf >"$CONTAINERS_REGISTRIES_CONF"
+    export COVE_TIMEOUT=${COVE_PULL_TIMEOUT:-120}
+    # shellcheck disable=SC2034 # read by the tests
+    REG=${COVE_TEST_REGISTRY:-}
+    # shellcheck disable=SC2034
+    HOSTILE=${COVE_TEST_HOSTILE_REGISTRY:-}
+}
+
+# write_registries_conf: the default registries.conf of the image tests.
+write_registries_conf() {
+    echo 'unqualified-search-registries = []'
+    local r
+    for r in ${COVE_TEST_REGISTRY:-} ${COVE_TEST_HOSTILE_REGISTRY:-}; do
+        printf '\n[[registry]]\nlocation = "%s"\ninsecure = true\n' "$r"
+    done
+}
+
+require_registry() {
+    [ -n "${COVE_TEST_REGISTRY:-}" ] ||
+        skip "no test registry (COVE_TEST_REGISTRY is unset: run the tests through tests/run)"
+}
+
+require_busybox_image() {
+    require_registry
+    [ -n "${COVE_TEST_OCI_BUSYBOX:-}" ] ||
+        skip "the busybox test image was not built (tests/images/build.sh)"
+}
+
+require_debian12() {
+    require_registry
+    [ -n "${COVE_TEST_OCI_DEBIAN12:-}" ] ||
+        skip "no debian12 test image: ${COVE_TEST_DEBIAN12_SKIP:-it was not built}"
+}
+
+require_tls_registry() {
+    [ -n "${COVE_TEST_REGISTRY_TLS:-}" ] && [ -r "${COVE_TEST_REGISTRY_CA:-}" ] ||
+        skip "no TLS test registry (COVE_TEST_REGISTRY_TLS/COVE_TEST_REGISTRY_CA unset)"
+    require_busybox_image
+}
+
+require_token_registry() {
+    [ -n "${COVE_TEST_REGISTRY_TOKEN:-}" ] && [ -r "${COVE_TEST_REGISTRY_CA:-}" ] ||
+        skip "no token-auth test registry (COVE_TEST_REGISTRY_TOKEN unset)"
+    require_busybox_image
+}
+
+require_hostile_registry() {
+    [ -n "${COVE_TEST_HOSTILE_REGISTRY:-}" ] && [ -d "${COVE_TEST_SENTINEL:-}" ] ||
+        skip "no hostile test registry (COVE_TEST_HOSTILE_REGISTRY unset)"
+}
+
+# load_facts FILE: the KEY=VALUE facts that tests/images/build.sh recorded.
+load_facts() {
+    local key value
+    [ -r "$1" ] || return 1
+    while IFS='=' read -r key value; do
+        [[ "$key" =~ ^[A-Z0-9_]+$ ]] && printf -v "$key" '%s' "$value"
+    done <"$1"
+}
+
+# MANIFEST_ACCEPT: the manifest types the helpers below accept.
+MANIFEST_ACCEPT='application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json'
+
+# reg_manifest REPO[:TAG] [REGISTRY]: the manifest (or index) JSON from
+# the plain-HTTP registry.
+reg_manifest() {
+    local ref=$1 reg=${2:-$COVE_TEST_REGISTRY} repo tag
+    repo=${ref%%:*}
+    tag=latest
+    [[ "$ref" == *:* ]] && tag=${ref#*:}
+    curl -sf -m 10 -H "Accept: $MANIFEST_ACCEPT" \
+        "http://$reg/v2/$repo/manifests/$tag"
+}
+
+# reg_digest REPO[:TAG]: the manifest digest (sha256:...) the registry
+# serves for the tag.
+reg_digest() {
+    local ref=$1 repo tag
+    repo=${ref%%:*}
+    tag=latest
+    [[ "$ref" == *:* ]] && tag=${ref#*:}
+    curl -sfI -m 10 -H "Accept: $MANIFEST_ACCEPT" \
+        "http://$COVE_TEST_REGISTRY/v2/$repo/manifests/$tag" |
+        tr -d '\r' | awk -F': ' 'tolower($1) == "docker-content-digest" { print $2 }'
+}
+
+# reg_image_id REPO[:TAG]: the image id (64 hex digits: the digest of the
+# config) of a single-platform image in the plain-HTTP registry.
+reg_image_id() {
+    reg_manifest "$1" | jq -r '.config.digest' | sed 's/^sha256://'
+}
+
+# reg_platform_image_id REPO[:TAG] ARCH: the same, for the ARCH entry of
+# an image index.
+reg_platform_image_id() {
+    local digest repo=${1%%:*}
+    digest=$(reg_manifest "$1" |
+        jq -r --arg a "$2" '.manifests[] | select(.platform.architecture == $a) | .digest' |
+        head -n 1)
+    [ -n "$digest" ] || return 1
+    reg_manifest "$repo:$digest" | jq -r '.config.digest' | sed 's/^sha256://'
+}
+
+# cove_pull_ok ARGS...: `cove pull -q ARGS`, which must succeed and print
+# a 64-hex id; sets PULLED_ID.
+cove_pull_ok() {
+    run_cove pull -q "$@"
+    assert_status 0 || return 1
+    PULLED_ID=$(tail -n 1 <<<"$output")
+    if ! [[ "$PULLED_ID" =~ ^[0-9a-f]{64}$ ]]; then
+        echo "cove pull -q $*: expected a 64-hex id as the last line" >&2
+        _show_output
+        return 1
+    fi
+}
+
+# cove_out ARGS...: stdout of a cove that must succeed, stderr apart (for
+# values that are compared).
+cove_out() {
+    local out rc=0
+    out=$(timeout -k 5 "$COVE_TIMEOUT" "$COVE" "$@" 2>"$TEST_TMP/stderr") || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        echo "cove $*: exit $rc; stderr:" >&2
+        cat "$TEST_TMP/stderr" >&2
+        return 1
+    fi
+    printf '%s\n' "$out"
+}
+
+store_dir() { echo "${XDG_DATA_HOME}/cove"; }
+
+# assert_store_empty: no image, no layer, no blob in the store (what a
+# failed pull into an empty store must leave).
+assert_store_empty() {
+    local d
+    d=$(store_dir)
+    run_cove images -q
+    assert_status 0 || return 1
+    assert_output_empty || return 1
+    local leftovers=""
+    if [ -d "$d/layers" ]; then
+        leftovers+=$(find "$d/layers" -mindepth 1 -maxdepth 1 2>/dev/null)
+    fi
+    if [ -d "$d/blobs" ]; then
+        leftovers+=$(find "$d/blobs" -type f 2>/dev/null)
+    fi
+    if [ -d "$d/images" ]; then
+        leftovers+=$(find "$d/images" -type f -name '[0-9a-f]*.json' 2>/dev/null)
+    fi
+    if [ -n "$leftovers" ]; then
+        echo "expected an empty store, found:" >&2
+        printf '%s\n' "$leftovers" >&2
+        return 1
+    fi
+}
+
+# sentinel_reset: the hostile registry's sentinel directory holds only
+# `target`, a file of the test user's own (a hard link to it would succeed
+# if cove let one escape).
+sentinel_reset() {
+    find "$COVE_TEST_SENTINEL" -mindepth 1 -maxdepth 1 -user "$(id -u)" \
+        -exec rm -rf {} + 2>/dev/null || true
+    echo "sentinel target" >"$COVE_TEST_SENTINEL/target"
+}
+
+# assert_sentinel_untouched: nothing appeared there, and target has one
+# link and its content.
+assert_sentinel_untouched() {
+    local list
+    list=$(ls -A "$COVE_TEST_SENTINEL")
+    assert_equal "$list" target "entries of the sentinel directory" || return 1
+    assert_equal "$(stat -c %h "$COVE_TEST_SENTINEL/target")" 1 \
+        "link count of the sentinel target" || return 1
+    assert_equal "$(cat "$COVE_TEST_SENTINEL/target")" "sentinel target" \
+        "content of the sentinel target"
+}
