@@ -198,7 +198,7 @@ list_images (struct cove_storage *s, const struct images_request *r)
           /* -q lists each image once, whatever its names.  */
           if (r->quiet)
             json_array_append_new (rows, r->no_trunc
-                                   ? json_pack ("{s:s++}", "ID", "sha256:", all[i].id)
+                                   ? json_pack ("{s:s+}", "ID", "sha256:", all[i].id)
                                    : json_pack ("{s:s%}", "ID", all[i].id, (size_t) 12));
           else
             add_rows (rows, &all[i], r->no_trunc, now);

@@ -242,6 +242,8 @@ static unsigned char *
 make_tar (const struct tar_file *files, bool gzip, size_t *out_len)
 {
   size_t cap = 1 << 20;
+  for (const struct tar_file *t = files; t->path; t++)
+    cap += t->content ? strlen (t->content) + 4096 : 4096;
   unsigned char *buf = xmalloc (cap);
   struct archive *a = archive_write_new ();
   archive_write_set_format_pax_restricted (a);
@@ -437,6 +439,109 @@ test_layer_create (void **state)
   layer_clear (&l1);
   layer_clear (&l2);
   fixture_free (f);
+}
+
+/* The two-thread unpack (storage/pipeline.c): every way it can fail ends
+   with the error, no hang (alarm) and nothing left behind.  BIG is larger
+   than the ring between the threads, so the reader blocks on a full ring
+   when the tar side stops early.  A source failing with ECONNRESET after
+   FAIL_AT bytes.  */
+struct fail_src
+{
+  struct mem_src m;
+  size_t fail_at;
+};
+
+static ssize_t
+fail_read (void *ctx, const void **out, struct cove_error **err)
+{
+  struct fail_src *f = ctx;
+  if (f->m.off >= f->fail_at)
+    return cove_error_set (err, ECONNRESET, "connection reset");
+  return mem_read (&f->m, out, err);
+}
+
+static void
+expect_layer_fails (struct fixture *f, struct layer *l, bool gz, size_t cut,
+                    size_t fail_at, int errnum)
+{
+  struct cove_error *err = NULL;
+  struct fail_src src = { { gz ? l->gz : l->tar, gz ? l->gz_len : l->tar_len,
+                            0, 65536, -1 }, fail_at };
+  src.m.len = cut < src.m.len ? cut : src.m.len;
+  assert_int_equal (cove_storage_layer_create (f->s, l->chain, NULL, l->diff_id,
+                                               gz ? l->compressed : NULL,
+                                               fail_read, &src, &err), -1);
+  assert_non_null (err);
+  assert_int_equal (err->errnum, errnum);
+  cove_error_release (&err);
+  assert_false (cove_storage_layer_exists (f->s, l->chain));
+  assert_int_equal (count_entries (f, "layers"), 0);
+  assert_int_equal (count_entries (f, "tmp"), 0);   /* not even a lease */
+}
+
+static void
+test_layer_pipeline (void **state)
+{
+  alarm (60);
+  struct fixture *f = fixture_new ();
+  size_t big_len = 8 << 20;
+  char *big = xmalloc (big_len + 1);
+  for (size_t i = 0; i < big_len; i++)
+    big[i] = (char) ('a' + (i * 7 + i / 4096) % 26);
+  big[big_len] = '\0';
+  const struct tar_file hostile[] = {
+    { "../evil", "out\n", NULL }, { "big", big, NULL }, { NULL, NULL, NULL },
+  };
+  const struct tar_file fine[] = {
+    { "big", big, NULL }, { "small", "x\n", NULL }, { NULL, NULL, NULL },
+  };
+  struct layer h, l;
+  layer_make (&h, hostile, NULL);
+  layer_make (&l, fine, NULL);
+  for (int gz = 0; gz <= 1; gz++)
+    {
+      /* The tar side fails at the first entry: the reader is stopped.  */
+      expect_layer_fails (f, &h, gz, SIZE_MAX, SIZE_MAX, EINVAL);
+      /* Truncated: a gzip stream without its end, a tar without its
+         last blocks.  */
+      size_t len = gz ? l.gz_len : l.tar_len;
+      expect_layer_fails (f, &l, gz, len / 2, SIZE_MAX, EIO);
+      /* The source's own error, handed on as it is.  */
+      expect_layer_fails (f, &l, gz, SIZE_MAX, len / 3, ECONNRESET);
+    }
+  /* Whole but not what the digests say.  */
+  char *good = l.diff_id;
+  l.diff_id = cove_oci_digest_buffer ("nope", 4);
+  free (l.chain);
+  l.chain = xstrdup (l.diff_id);
+  expect_layer_fails (f, &l, true, SIZE_MAX, SIZE_MAX, EBADMSG);
+  expect_layer_fails (f, &l, false, SIZE_MAX, SIZE_MAX, EBADMSG);
+  free (l.diff_id);
+  l.diff_id = good;
+  free (l.chain);
+  l.chain = xstrdup (good);
+  /* And whole and right: the big file is there, byte for byte.  */
+  struct cove_error *err = NULL;
+  assert_int_equal (layer_store (f, &l, NULL, true, &err), 0);
+  char *path = xasprintf ("%s/layers/%s/diff/big", f->paths.data_dir,
+                          l.chain + 7);
+  size_t got_len = 0;
+  char *got = NULL;
+  FILE *fp = fopen (path, "re");
+  assert_non_null (fp);
+  got = xmalloc (big_len + 1);
+  got_len = fread (got, 1, big_len + 1, fp);
+  fclose (fp);
+  assert_int_equal (got_len, big_len);
+  assert_memory_equal (got, big, big_len);
+  free (got);
+  free (path);
+  layer_clear (&h);
+  layer_clear (&l);
+  free (big);
+  fixture_free (f);
+  alarm (0);
 }
 
 static void
@@ -803,6 +908,7 @@ test_driver_names (void **state)
     cmocka_unit_test (test_blob), \
     cmocka_unit_test (test_chain_id), \
     cmocka_unit_test (test_layer_create), \
+    cmocka_unit_test (test_layer_pipeline), \
     cmocka_unit_test (test_layer_import), \
     cmocka_unit_test (test_images), \
     cmocka_unit_test (test_crash), \
