@@ -76,36 +76,19 @@ add_rows (json_t *rows, const struct cove_storage_image *img, bool no_trunc,
     }
 }
 
-static json_t *
-strv_json (char **v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
 /* podman's `images --format json` shape for one image.  */
 static json_t *
 image_json (const struct cove_storage_image *img)
 {
-  json_t *digests = json_array ();
-  for (size_t i = 0; img->manifest_digest && img->names && img->names[i]; i++)
-    {
-      char *repo, *tag;
-      cove_img_split_name (img->names[i], &repo, &tag);
-      json_array_append_new (digests, json_sprintf ("%s@%s", repo, img->manifest_digest));
-      free (repo);
-      free (tag);
-    }
+  json_t *digests = cove_img_repo_digests (img);
   cleanup_free char *at = cove_human_rfc3339 ((time_t) img->created);
   return json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:o, s:s, s:I, s:s, s:i}",
                     "Id", img->id, "ParentId", "",
-                    "RepoTags", strv_json (img->names),
+                    "RepoTags", cove_img_strv_json (img->names),
                     "RepoDigests", digests, "Size", (json_int_t) img->size,
                     "SharedSize", (json_int_t) 0,
                     "VirtualSize", (json_int_t) img->size,
-                    "Names", strv_json (img->names),
+                    "Names", cove_img_strv_json (img->names),
                     "Digest", img->manifest_digest ? img->manifest_digest : "",
                     "Created", (json_int_t) img->created, "CreatedAt", at,
                     "Containers", 0);

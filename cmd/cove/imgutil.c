@@ -128,3 +128,27 @@ bad:
   cove_error_set (err, EINVAL, "normalizing name `%s`: invalid reference format", name);
   return NULL;
 }
+
+json_t *
+cove_img_strv_json (char **v)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; v && v[i]; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
+json_t *
+cove_img_repo_digests (const struct cove_storage_image *img)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; img->manifest_digest && img->names && img->names[i]; i++)
+    {
+      char *repo, *tag;
+      cove_img_split_name (img->names[i], &repo, &tag);
+      json_array_append_new (a, json_sprintf ("%s@%s", repo, img->manifest_digest));
+      free (repo);
+      free (tag);
+    }
+  return a;
+}

@@ -32,4 +32,10 @@ json_t *cove_img_config (struct cove_storage *s,
    for a malformed name.  Caller frees.  */
 char *cove_img_normalize_tag (const char *name, struct cove_error **err);
 
+/* A JSON array of the strings of V (NULL-terminated, may be NULL).  */
+json_t *cove_img_strv_json (char **v);
+
+/* podman's RepoDigests: "repository@manifest-digest" for each name.  */
+json_t *cove_img_repo_digests (const struct cove_storage_image *img);
+
 #endif

@@ -18,33 +18,9 @@
 enum { OPT_HELP = 1, OPT_FORMAT, OPT_TYPE };
 
 static json_t *
-strv_json (char **v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
-static json_t *
 obj_or_empty (json_t *o)
 {
   return json_is_object (o) ? json_incref (o) : json_object ();
-}
-
-static json_t *
-repo_digests (const struct cove_storage_image *img)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; img->manifest_digest && img->names && img->names[i]; i++)
-    {
-      char *repo, *tag;
-      cove_img_split_name (img->names[i], &repo, &tag);
-      json_array_append_new (a, json_sprintf ("%s@%s", repo, img->manifest_digest));
-      free (repo);
-      free (tag);
-    }
-  return a;
 }
 
 /* podman's `image inspect` document for IMG with its config CFG.  */
@@ -62,7 +38,7 @@ inspect_doc (const struct cove_storage_paths *paths,
   json_t *doc = json_pack (
       "{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:I}",
       "Id", img->id, "Digest", img->manifest_digest ? img->manifest_digest : "",
-      "RepoTags", strv_json (img->names), "RepoDigests", repo_digests (img),
+      "RepoTags", cove_img_strv_json (img->names), "RepoDigests", cove_img_repo_digests (img),
       "Parent", "", "Comment",
       json_string_value (json_object_get (cfg, "comment")) ?: "",
       "Created", created ? created : "", "Config", obj_or_empty (config),
@@ -86,7 +62,7 @@ inspect_doc (const struct cove_storage_paths *paths,
   json_t *history = json_object_get (cfg, "history");
   json_object_set_new (doc, "History", json_is_array (history)
                                            ? json_incref (history) : json_array ());
-  json_object_set_new (doc, "NamesHistory", strv_json (img->names));
+  json_object_set_new (doc, "NamesHistory", cove_img_strv_json (img->names));
   return doc;
 }
 

@@ -160,6 +160,48 @@ cove_cmd_rmi (int argc, char **argv)
   return ret;
 }
 
+/* Open the store, find the image USER names, and run ACT on it with the
+   names NAMES[1..N-1]; returns ACT's exit status (or 125).  */
+typedef int (*image_action) (struct cove_storage *s,
+                             const struct cove_storage_image *img,
+                             char **rest, int n);
+
+static int
+on_image (char **rest, int n, image_action act)
+{
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_storage_paths paths;
+  struct cove_storage *s = NULL;
+  if (cove_cmd_store_open (&paths, &s, &err) < 0)
+    return cove_cmd_fail (&err, 125);
+  struct cove_storage_image img;
+  int ret;
+  if (cove_img_find (s, rest[0], &img, &err) < 0)
+    ret = cove_cmd_fail (&err, 125);
+  else
+    {
+      ret = act (s, &img, rest, n);
+      cove_storage_image_free (&img);
+    }
+  cove_cmd_store_close (&paths, s);
+  return ret;
+}
+
+static int
+tag_names (struct cove_storage *s, const struct cove_storage_image *img,
+           char **rest, int n)
+{
+  cleanup_error struct cove_error *err = NULL;
+  int ret = 0;
+  for (int i = 1; ret == 0 && i < n; i++)
+    {
+      cleanup_free char *name = cove_img_normalize_tag (rest[i], &err);
+      if (name == NULL || cove_storage_image_tag (s, img->id, name, &err) < 0)
+        ret = cove_cmd_fail (&err, 125);
+    }
+  return ret;
+}
+
 int
 cove_cmd_tag (int argc, char **argv)
 {
@@ -172,27 +214,45 @@ cove_cmd_tag (int argc, char **argv)
     return status;
   if (n < 2)
     return cove_cmd_usage_error ("at least two arguments are required: IMAGE TARGET_NAME");
+  return on_image (rest, n, tag_names);
+}
+
+/* Does the name GIVEN by the user stand for the stored NAME?  */
+static bool
+is_name (const char *name, const char *given)
+{
+  cleanup_error struct cove_error *ignored = NULL;
+  cleanup_free char *want = cove_img_normalize_tag (given, &ignored);
+  return (want && strcmp (want, name) == 0) || cove_img_name_matches (name, given);
+}
+
+static bool
+has_name (const struct cove_storage_image *img, const char *given)
+{
+  for (size_t i = 0; img->names && img->names[i]; i++)
+    if (is_name (img->names[i], given))
+      return true;
+  return false;
+}
+
+static int
+untag_names (struct cove_storage *s, const struct cove_storage_image *img,
+             char **rest, int n)
+{
+  /* Every name given must be one of the image's, as in podman.  */
+  for (int j = 1; j < n; j++)
+    if (!has_name (img, rest[j]))
+      return cove_cmd_usage_error ("%s: tag not known", rest[j]);
   cleanup_error struct cove_error *err = NULL;
-  struct cove_storage_paths paths;
-  struct cove_storage *s = NULL;
-  if (cove_cmd_store_open (&paths, &s, &err) < 0)
-    return cove_cmd_fail (&err, 125);
-  struct cove_storage_image img;
-  if (cove_img_find (s, rest[0], &img, &err) < 0)
+  for (size_t i = 0; img->names && img->names[i]; i++)
     {
-      cove_cmd_store_close (&paths, s);
-      return cove_cmd_fail (&err, 125);
+      bool named = n == 1;
+      for (int j = 1; j < n && !named; j++)
+        named = is_name (img->names[i], rest[j]);
+      if (named && cove_storage_image_untag (s, img->names[i], &err) < 0)
+        return cove_cmd_fail (&err, 125);
     }
-  int ret = 0;
-  for (int i = 1; ret == 0 && i < n; i++)
-    {
-      cleanup_free char *name = cove_img_normalize_tag (rest[i], &err);
-      if (name == NULL || cove_storage_image_tag (s, img.id, name, &err) < 0)
-        ret = cove_cmd_fail (&err, 125);
-    }
-  cove_storage_image_free (&img);
-  cove_cmd_store_close (&paths, s);
-  return ret;
+  return 0;
 }
 
 int
@@ -208,49 +268,7 @@ cove_cmd_untag (int argc, char **argv)
     return status;
   if (n < 1)
     return cove_cmd_usage_error ("at least one argument is required: IMAGE");
-  cleanup_error struct cove_error *err = NULL;
-  struct cove_storage_paths paths;
-  struct cove_storage *s = NULL;
-  if (cove_cmd_store_open (&paths, &s, &err) < 0)
-    return cove_cmd_fail (&err, 125);
-  struct cove_storage_image img;
-  if (cove_img_find (s, rest[0], &img, &err) < 0)
-    {
-      cove_cmd_store_close (&paths, s);
-      return cove_cmd_fail (&err, 125);
-    }
-  int ret = 0;
-  /* Every name given must be one of the image's, as in podman.  */
-  for (int j = 1; ret == 0 && j < n; j++)
-    {
-      bool found = false;
-      cleanup_free char *want = cove_img_normalize_tag (rest[j], &err);
-      if (want == NULL)
-        ret = cove_cmd_fail (&err, 125);
-      for (size_t i = 0; want && img.names && img.names[i] && !found; i++)
-        found = strcmp (want, img.names[i]) == 0
-                || cove_img_name_matches (img.names[i], rest[j]);
-      if (want && !found)
-        ret = cove_cmd_usage_error ("%s: tag not known", want);
-    }
-  for (size_t i = 0; ret == 0 && img.names && img.names[i]; i++)
-    {
-      bool named = n == 1;
-      for (int j = 1; j < n && !named; j++)
-        {
-          cleanup_free char *want = cove_img_normalize_tag (rest[j], &err);
-          if (want == NULL)
-            ret = cove_cmd_fail (&err, 125);
-          else
-            named = strcmp (want, img.names[i]) == 0
-                    || cove_img_name_matches (img.names[i], rest[j]);
-        }
-      if (ret == 0 && named && cove_storage_image_untag (s, img.names[i], &err) < 0)
-        ret = cove_cmd_fail (&err, 125);
-    }
-  cove_storage_image_free (&img);
-  cove_cmd_store_close (&paths, s);
-  return ret;
+  return on_image (rest, n, untag_names);
 }
 
 static const struct cove_opt prune_opts[] = {

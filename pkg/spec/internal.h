@@ -42,4 +42,24 @@ json_t *spec_rlimit_parse (const char *s, struct cove_error **err);
    or without CAP_, any case).  errnum EINVAL: an unknown capability.  */
 json_t *spec_capabilities (char **add, char **drop, struct cove_error **err);
 
+/* Docker's name of the machine's architecture (Go's GOARCH), which the
+   `arches` of seccomp profile rows are compared with.  */
+#if defined(__x86_64__)
+# define HOST_GOARCH "amd64"
+#elif defined(__aarch64__)
+# define HOST_GOARCH "arm64"
+#elif defined(__i386__)
+# define HOST_GOARCH "386"
+#elif defined(__arm__)
+# define HOST_GOARCH "arm"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+# define HOST_GOARCH "ppc64le"
+#elif defined(__s390x__)
+# define HOST_GOARCH "s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+# define HOST_GOARCH "riscv64"
+#else
+# define HOST_GOARCH "unknown"
+#endif
+
 #endif

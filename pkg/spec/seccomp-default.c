@@ -18,27 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "pkg/spec/internal.h"
 #include "pkg/spec/spec.h"
 
-/* Docker's names of the architectures (Go's GOARCH), which the
-   `arches` of a row are compared with.  */
-#if defined(__x86_64__)
-# define HOST_GOARCH "amd64"
-#elif defined(__aarch64__)
-# define HOST_GOARCH "arm64"
-#elif defined(__i386__)
-# define HOST_GOARCH "386"
-#elif defined(__arm__)
-# define HOST_GOARCH "arm"
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-# define HOST_GOARCH "ppc64le"
-#elif defined(__s390x__)
-# define HOST_GOARCH "s390x"
-#elif defined(__riscv) && __riscv_xlen == 64
-# define HOST_GOARCH "riscv64"
-#else
-# define HOST_GOARCH "unknown"
-#endif
 
 /* The filter covers the native ABI and the compatible ones a container can
    run binaries of (32-bit x86 and x32 on x86_64, arm on aarch64).  */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "pkg/spec/internal.h"
 #include "pkg/spec/spec.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
@@ -27,23 +28,6 @@
 #define NAME_MAX_LEN 64
 #define ERRNO_MAX 4095   /* the kernel clamps larger values to it */
 
-#if defined(__x86_64__)
-# define HOST_GOARCH "amd64"
-#elif defined(__aarch64__)
-# define HOST_GOARCH "arm64"
-#elif defined(__i386__)
-# define HOST_GOARCH "386"
-#elif defined(__arm__)
-# define HOST_GOARCH "arm"
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-# define HOST_GOARCH "ppc64le"
-#elif defined(__s390x__)
-# define HOST_GOARCH "s390x"
-#elif defined(__riscv) && __riscv_xlen == 64
-# define HOST_GOARCH "riscv64"
-#else
-# define HOST_GOARCH "unknown"
-#endif
 
 /* SCMP_ACT_NOTIFY is left out: cove runs no seccomp agent.  */
 static const char *const known_actions[] = {
