@@ -13,6 +13,7 @@ int cove_cmd_image (int argc, char **argv);
 int cove_cmd_images (int argc, char **argv);
 int cove_cmd_pull (int argc, char **argv);
 int cove_cmd_login (int argc, char **argv);
+int cove_cmd_search (int argc, char **argv);
 int cove_cmd_logout (int argc, char **argv);
 int cove_cmd_rmi (int argc, char **argv);
 int cove_cmd_tag (int argc, char **argv);

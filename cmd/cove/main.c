@@ -43,6 +43,7 @@ static const struct command commands[] = {
   { "pull", HEAVY (cove_cmd_pull), "Pull an image from a registry" },
   { "rmi", cove_cmd_rmi, "Removes one or more images from local storage" },
   { "run", cove_cmd_run, "Run a command in a new container" },
+  { "search", HEAVY (cove_cmd_search), "Search a registry for an image" },
   { "tag", cove_cmd_tag, "Add an additional name to a local image" },
   { "unshare", cove_cmd_unshare, "Run a command in a modified user namespace" },
   { "untag", cove_cmd_untag, "Remove a name from a local image" },

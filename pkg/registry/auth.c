@@ -12,6 +12,10 @@
 static char *
 scope_of (const char *repo)
 {
+  /* A "registry:..." pseudo repository is a whole scope already (the
+     catalog's "registry:catalog:*").  */
+  if (repo && strncmp (repo, "registry:", 9) == 0)
+    return xstrdup (repo);
   return repo ? xasprintf ("repository:%s:pull", repo) : xstrdup ("");
 }
 

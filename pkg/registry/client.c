@@ -514,3 +514,65 @@ cove_registry_login_check (struct cove_registry_client *c,
   response_reset (&r);
   return ret;
 }
+
+/* The names of BODY's "repositories" (or v1 "results"[].name) array.  */
+static int
+catalog_names (const char *body, size_t len, bool v1, char ***out,
+               struct cove_error **err)
+{
+  json_t *doc = json_loadb (body ? body : "", len, 0, NULL);
+  json_t *list = v1 ? json_object_get (doc, "results")
+                    : json_object_get (doc, "repositories");
+  if (!json_is_array (list))
+    {
+      json_decref (doc);
+      return cove_error_set (err, EINVAL, "the registry's %s is not a list",
+                             v1 ? "search answer" : "catalog");
+    }
+  size_t i;
+  json_t *e;
+  char **names = xmalloc0 ((json_array_size (list) + 1) * sizeof (char *));
+  size_t k = 0;
+  json_array_foreach (list, i, e)
+    {
+      const char *n = json_string_value (v1 ? json_object_get (e, "name") : e);
+      /* Untrusted: names only of the characters a repository may have.  */
+      if (n && n[0] && strlen (n) < 256 && strspn (n, "abcdefghijklmnopqrstuvwxyz0123456789._-/") == strlen (n))
+        names[k++] = xstrdup (n);
+    }
+  json_decref (doc);
+  *out = names;
+  return 0;
+}
+
+int
+cove_registry_search (struct cove_registry_client *c, const char *term,
+                      int limit, char ***out_names, struct cove_error **err)
+{
+  if (cove_registry_ping (c, err) < 0)
+    return -1;
+  const char *host = cove_registry_endpoint_host (c->registry);
+  cleanup_free char *url = xasprintf ("%s://%s/v2/_catalog?n=%d", c->scheme,
+                                      host, limit > 0 ? limit * 10 : 1000);
+  struct response r = { .max = COVE_OCI_DOCUMENT_MAX };
+  int ret = request (c, "registry:catalog:*", url, NULL, &r, err);
+  bool v1 = false;
+  if (ret == 0 && r.status == 404)
+    {
+      /* No catalog: docker's v1 search, where the registry has it.  */
+      response_reset (&r);
+      char *q = curl_easy_escape (c->easy, term, 0);
+      free (url);
+      url = xasprintf ("%s://%s/v1/search?q=%s&n=%d", c->scheme, host, q ? q : "",
+                       limit > 0 ? limit : 25);
+      curl_free (q);
+      ret = request (c, NULL, url, NULL, &r, err);
+      v1 = true;
+    }
+  if (ret == 0 && r.status / 100 != 2)
+    ret = status_error (&r, "searching the registry", err);
+  if (ret == 0)
+    ret = catalog_names (r.body, r.len, v1, out_names, err);
+  response_reset (&r);
+  return ret;
+}

@@ -66,6 +66,16 @@ int cove_registry_ping (struct cove_registry_client *c, struct cove_error **err)
 int cove_registry_login_check (struct cove_registry_client *c,
                                struct cove_error **err);
 
+/* Search the registry for repositories: the catalog (GET /v2/_catalog,
+   scope registry:catalog:*), else docker's v1 search (GET /v1/search?q=).
+   *OUT_NAMES: a NULL-terminated vector of repository names (caller frees
+   with cove_strv_free), not yet filtered by TERM for the catalog.  LIMIT
+   bounds what is asked for (0: the registry's default).  errnum EINVAL: an
+   answer that is not a list; the errors of the requests.  */
+int cove_registry_search (struct cove_registry_client *c, const char *term,
+                          int limit, char ***out_names,
+                          struct cove_error **err);
+
 /* "https" or "http" once pinged, else NULL.  */
 const char *cove_registry_scheme (const struct cove_registry_client *c);
 
