@@ -1,4 +1,5 @@
 /* cove info and cove version.  */
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include "cmd/cove/commands.h"
+#include "cmd/cove/conf.h"
+#include "cmd/cove/listing.h"
 #include "cmd/cove/opts.h"
 #include "cmd/cove/output.h"
 #include "cmd/cove/yaml.h"
@@ -144,9 +147,20 @@ info_doc (struct cove_error **err)
   struct cove_storage_paths p;
   if (cove_storage_paths_init (&p, err) < 0)
     return NULL;
+  enum cove_storage_driver driver;
+  if (cove_conf_storage_driver (&p, &driver, err) < 0)
+    {
+      cove_storage_paths_free (&p);
+      return NULL;
+    }
+  /* "auto" is reported as what it resolves to here, as podman reports its
+     graph driver.  */
+  if (driver == COVE_STORAGE_AUTO)
+    driver = cove_conf_probe_driver ();
   json_t *doc = json_pack ("{s:o, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:o}}",
                            "host", host_info (),
-                           "store", "graphDriverName", "overlay",
+                           "store", "graphDriverName",
+                           cove_storage_driver_name (driver),
                            "graphRoot", p.data_dir, "runRoot", p.runtime_dir,
                            "configDir", p.config_dir,
                            "version", "Version", COVE_VERSION,
@@ -191,6 +205,37 @@ parse_format (int argc, char **argv, const char *usage, const char *desc,
   return ret;
 }
 
+/* A copy of DOC whose objects also have each key with its first letter
+   upper-cased.  */
+static json_t *
+go_fields (json_t *doc)
+{
+  if (json_is_array (doc))
+    {
+      json_t *a = json_array ();
+      size_t i;
+      json_t *e;
+      json_array_foreach (doc, i, e)
+        json_array_append_new (a, go_fields (e));
+      return a;
+    }
+  if (!json_is_object (doc))
+    return json_incref (doc);
+  json_t *o = json_object ();
+  const char *k;
+  json_t *v;
+  json_object_foreach (doc, k, v)
+    {
+      json_t *conv = go_fields (v);
+      char *upper = xstrdup (k);
+      upper[0] = (char) toupper ((unsigned char) upper[0]);
+      json_object_set (o, upper, conv);
+      json_object_set_new (o, k, conv);
+      free (upper);
+    }
+  return o;
+}
+
 static int
 print_doc (json_t *doc, const char *format)
 {
@@ -203,8 +248,14 @@ print_doc (json_t *doc, const char *format)
     }
   else
     {
+      /* A Go template, over the document's keys as they are and with their
+         first letter in upper case, as podman's Go fields
+         ({{.Store.GraphDriverName}} and {{.store.graphDriverName}}).  */
+      json_t *items = json_pack ("[o]", go_fields (doc));
+      int r = cove_listing_print (items, NULL, format, format, NULL, true);
+      json_decref (items);
       json_decref (doc);
-      return cove_cmd_usage_error ("unsupported --format `%s`: use json or yaml", format);
+      return r;
     }
   json_decref (doc);
   return fflush (stdout) == 0 ? 0 : 125;

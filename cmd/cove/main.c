@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/cove/commands.h"
+#include "cmd/cove/conf.h"
 #include "cmd/cove/output.h"
 #include "cmd/cove/store.h"
 #include "pkg/util/cleanup.h"
@@ -152,6 +153,8 @@ print_help (FILE *out)
     fprintf (out, "  %-12s %s\n", c->name, c->summary);
   fputs ("\nOptions:\n"
          "  -h, --help      help for cove\n"
+         "      --storage-driver string   Select which storage driver is used "
+         "(overlay, fuse-overlayfs, vfs, auto)\n"
          "  -v, --version   version for cove\n"
          "\nSee `cove COMMAND --help` or `man cove-COMMAND` for a command's "
          "options.\n", out);
@@ -177,6 +180,18 @@ main (int argc, char **argv)
         {
           printf ("cove version %s\n", COVE_VERSION);
           return 0;
+        }
+      /* The global --storage-driver reaches the command, and cove-full,
+         through the environment.  */
+      if (strncmp (a, "--storage-driver=", 17) == 0)
+        {
+          setenv (COVE_ENV_STORAGE_DRIVER, a + 17, 1);
+          continue;
+        }
+      if (strcmp (a, "--storage-driver") == 0 && i + 1 < argc)
+        {
+          setenv (COVE_ENV_STORAGE_DRIVER, argv[++i], 1);
+          continue;
         }
       return cove_cmd_usage_error ("unknown flag: %s\n"
                                    "See 'cove --help'", a);

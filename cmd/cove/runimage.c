@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "cmd/cove/conf.h"
 #include "cmd/cove/imgutil.h"
 #include "cmd/cove/runimage.h"
 #include "cmd/cove/store.h"
@@ -109,8 +110,16 @@ cove_run_image_mount (struct cove_run_options *o, struct cove_storage *s,
     return cove_error_set (err, errno, "create mount namespace");
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return cove_error_set (err, errno, "make mounts private");
+  struct cove_storage_paths paths;
+  enum cove_storage_driver driver;
+  if (cove_storage_paths_init (&paths, err) < 0)
+    return -1;
+  int r = cove_conf_storage_driver (&paths, &driver, err);
+  cove_storage_paths_free (&paths);
+  if (r < 0)
+    return -1;
   char *path = NULL;
-  if (cove_storage_rootfs_mount (s, img, id, COVE_STORAGE_OVERLAY, &path, err) < 0)
+  if (cove_storage_rootfs_mount (s, img, id, driver, &path, err) < 0)
     return cove_error_wrap (err, "mount the root filesystem of %.12s", img->id);
   free (o->rootfs);
   o->rootfs = path;
