@@ -71,6 +71,9 @@ json_t *storage_leases_collect (struct cove_storage *s);
 
 /* The layer tee (tee.c): hashes the compressed bytes READ(CTX) returns and
    the tar inside them, handing the tar to cove_archive_apply.  */
+/* The most one storage_tee_read returns for gzip.  */
+#define STORAGE_TEE_CHUNK (256 * 1024)
+
 enum storage_tee_mode
 {
   STORAGE_TEE_DETECT,
@@ -84,7 +87,8 @@ struct storage_tee
   cove_storage_read_fn read;
   void *ctx;
   enum storage_tee_mode mode;
-  struct cove_oci_hasher *hc, *hu;
+  bool tar_digest_checked;      /* set by the caller: skip gzip's CRC */
+  struct cove_oci_hasher *hc;   /* of the compressed bytes */
   unsigned char *pend;          /* bytes read for detection, not yet given */
   size_t pend_len;
   bool pend_given;
@@ -92,10 +96,14 @@ struct storage_tee
   z_stream z;
   bool z_init, z_ended;
   unsigned char *out;
+  /* When set, gzip output goes here (STORAGE_TEE_CHUNK bytes, the
+     caller's) instead of OUT: the pipeline inflates into its ring.  */
+  unsigned char *out_into;
   uint64_t compressed_bytes, uncompressed_bytes;
   /* after storage_tee_finish: */
   char *compressed_digest;      /* "sha256:..." of every byte read */
-  char *diff_id;                /* of the tar; NULL for zstd */
+  char *diff_id;                /* of the tar; NULL for zstd, and for gzip
+                                   until storage_tee_take_diff_id */
 };
 
 void storage_tee_init (struct storage_tee *t, cove_storage_read_fn read,
@@ -105,7 +113,22 @@ ssize_t storage_tee_read (void *ctx, const void **out,
                           struct cove_error **err);
 /* Read to the end of the stream and compute the digests.  */
 int storage_tee_finish (struct storage_tee *t, struct cove_error **err);
+/* After apply succeeded on the tee's output: a gzip layer's diff_id is the
+   digest of the tar apply parsed (ST->diff_id).  errnum ENOTSUP: apply
+   decompressed the inflated stream again.  */
+struct cove_archive_apply_stats;
+int storage_tee_take_diff_id (struct storage_tee *t,
+                              const struct cove_archive_apply_stats *st,
+                              struct cove_error **err);
 void storage_tee_free (struct storage_tee *t);
+
+/* Unpack T's output onto DIFF_FD (cove_archive_apply) with the tee in a
+   second thread (pipeline.c); on success T is finished (its digests set,
+   the gzip diff_id still to take) and STATS filled.  The errors of
+   cove_archive_apply, the source's included.  */
+int storage_unpack_threaded (int diff_fd, struct storage_tee *t,
+                             struct cove_archive_apply_stats *stats,
+                             struct cove_error **err);
 
 /* Rootfs drivers (rootfs-*.c).  LOWERS: layer diff dirs, top first.  */
 int storage_overlay_mount_fd (char *const *lowers, size_t n_lowers,

@@ -52,9 +52,9 @@ layer_unpack (struct cove_storage *s, struct storage_tee *t,
   int r = -1;
   if (diff_fd >= 0)
     {
-      r = cove_archive_apply (diff_fd, storage_tee_read, t, stats, err);
+      r = storage_unpack_threaded (diff_fd, t, stats, err);
       if (r == 0)
-        r = storage_tee_finish (t, err);
+        r = storage_tee_take_diff_id (t, stats, err);
       close (diff_fd);
     }
   if (r < 0)
@@ -177,6 +177,7 @@ cove_storage_layer_create (struct cove_storage *s, const char *chain_id,
   struct cove_archive_apply_stats stats = { 0 };
   cleanup_free char *entry = NULL;
   storage_tee_init (&t, read, ctx);
+  t.tar_digest_checked = true;    /* layer_verify, before the rename */
   int entry_fd = layer_unpack (s, &t, &stats, &entry, err);
   if (entry_fd < 0)
     {

@@ -8,11 +8,13 @@
    image that names the same chain id.  Trusting the config's diff_id
    without checking it would let one hostile image plant content under the
    chain id of a popular base layer and poison every image pulled after it.
-   cove_archive_apply decompresses internally and exposes no hook for the
-   uncompressed bytes, so the tee inflates gzip (zlib) itself, hashes both
-   the compressed bytes (checked against the manifest's digest) and the
-   tar (checked against the diff_id), and hands apply the plain tar: the
-   data is still decompressed exactly once.
+   The tee inflates gzip (zlib) itself, hashes the compressed bytes
+   (checked against the manifest's digest), and hands apply the plain tar:
+   apply hashes exactly the bytes it parses as tar (its stats.diff_id),
+   which is the diff_id checked, so the tar is hashed once, decompressed
+   once, and what lands on disk is what the diff_id names.  Inflating here
+   rather than in apply lets the inflate run on another core than the tar
+   (pipeline.c).
    zstd layers (rare; no libzstd-dev in the build) pass through compressed:
    for them the diff_id is trusted when the compressed digest, pinned by
    the manifest, verified, and refused when there is no compressed digest.
@@ -22,11 +24,10 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "pkg/archive/archive.h"
 #include "pkg/oci/oci.h"
 #include "pkg/util/xalloc.h"
 #include "storage/internal.h"
-
-#define TEE_OUT_SIZE (256 * 1024)
 
 static ssize_t
 pull_upstream (struct storage_tee *t, const void **out, struct cove_error **err)
@@ -90,7 +91,13 @@ detect (struct storage_tee *t, struct cove_error **err)
       if (inflateInit2 (&t->z, 16 + MAX_WBITS) != Z_OK)
         return cove_error_set (err, ENOMEM, "inflateInit2");
       t->z_init = true;
-      t->out = xmalloc (TEE_OUT_SIZE);
+      /* A tar whose sha256 is checked needs no CRC-32 besides (a few %
+         of the inflate's time); kept where nothing else would see a
+         corrupt gzip (an imported tarball's diff_id is computed, not
+         checked).  */
+      if (t->tar_digest_checked)
+        inflateValidate (&t->z, 0);
+      t->out = xmalloc (STORAGE_TEE_CHUNK);
     }
   else if (t->pend_len >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f
            && p[3] == 0xfd)
@@ -126,20 +133,22 @@ gunzip (struct storage_tee *t, const void **out, struct cove_error **err)
           inflateReset (&t->z);
           t->z_ended = false;
         }
-      t->z.next_out = t->out;
-      t->z.avail_out = TEE_OUT_SIZE;
+      /* zlib keeps its own window: the output buffer may change between
+         calls.  */
+      unsigned char *dst = t->out_into ? t->out_into : t->out;
+      t->z.next_out = dst;
+      t->z.avail_out = STORAGE_TEE_CHUNK;
       int rc = inflate (&t->z, Z_NO_FLUSH);
       if (rc == Z_STREAM_END)
         t->z_ended = true;
       else if (rc != Z_OK && rc != Z_BUF_ERROR)
         return cove_error_set (err, EIO, "layer: corrupt gzip stream: %s",
                                t->z.msg ? t->z.msg : "inflate failed");
-      size_t produced = TEE_OUT_SIZE - t->z.avail_out;
+      size_t produced = STORAGE_TEE_CHUNK - t->z.avail_out;
       if (produced > 0)
         {
-          cove_oci_hasher_update (t->hu, t->out, produced);
           t->uncompressed_bytes += produced;
-          *out = t->out;
+          *out = dst;
           return (ssize_t) produced;
         }
     }
@@ -166,7 +175,6 @@ storage_tee_init (struct storage_tee *t, cove_storage_read_fn read, void *ctx)
   t->read = read;
   t->ctx = ctx;
   t->hc = cove_oci_hasher_new ();
-  t->hu = cove_oci_hasher_new ();
 }
 
 int
@@ -182,16 +190,23 @@ storage_tee_finish (struct storage_tee *t, struct cove_error **err)
     return -1;
   t->compressed_digest = cove_oci_hasher_finish (t->hc);
   t->hc = NULL;
-  char *u = cove_oci_hasher_finish (t->hu);
-  t->hu = NULL;
-  if (t->mode == STORAGE_TEE_GZIP)
-    t->diff_id = u;
-  else
-    {
-      free (u);
-      if (t->mode != STORAGE_TEE_ZSTD)
-        t->diff_id = xstrdup (t->compressed_digest);
-    }
+  if (t->mode != STORAGE_TEE_ZSTD && t->mode != STORAGE_TEE_GZIP)
+    t->diff_id = xstrdup (t->compressed_digest);
+  return 0;
+}
+
+int
+storage_tee_take_diff_id (struct storage_tee *t,
+                          const struct cove_archive_apply_stats *st,
+                          struct cove_error **err)
+{
+  if (t->mode != STORAGE_TEE_GZIP)
+    return 0;
+  /* Apply decompresses again what looks compressed: a gzip whose content
+     is itself compressed was not hashed as the tar the registry means.  */
+  if (st->uncompressed_bytes != t->uncompressed_bytes)
+    return cove_error_set (err, ENOTSUP, "layer: compressed twice");
+  t->diff_id = xstrdup (st->diff_id);
   return 0;
 }
 
@@ -200,8 +215,6 @@ storage_tee_free (struct storage_tee *t)
 {
   if (t->hc)
     cove_oci_hasher_free (t->hc);
-  if (t->hu)
-    cove_oci_hasher_free (t->hu);
   if (t->z_init)
     inflateEnd (&t->z);
   free (t->out);
