@@ -38,7 +38,7 @@ fi
 echo "bench: pull $IMAGE into an empty store, $RUNS times each, as $(id -un)"
 cove_times=() podman_times=()
 for ((i = 1; i <= RUNS; i++)); do
-    remove_tree "$XDG_DATA_HOME"
+    export XDG_DATA_HOME=$WORK/data-$i
     mkdir -p "$XDG_DATA_HOME"
     t0=$(now_us)
     if "$COVE" pull -q "$IMAGE" >"$WORK/cove.out" 2>&1; then
@@ -49,7 +49,6 @@ for ((i = 1; i <= RUNS; i++)); do
         tail -n 5 "$WORK/cove.out"
     fi
     if [ "$HAVE_PODMAN" = 1 ]; then
-        remove_tree "$WORK/podman-$i"
         t0=$(now_us)
         if podman_in "$i" pull -q "$IMAGE" >"$WORK/podman.out" 2>&1; then
             t1=$(now_us)
@@ -58,8 +57,11 @@ for ((i = 1; i <= RUNS; i++)); do
             echo "bench: podman pull failed:"
             tail -n 5 "$WORK/podman.out"
         fi
-        remove_tree "$WORK/podman-$i"
     fi
+done
+for ((i = 1; i <= RUNS; i++)); do
+    XDG_DATA_HOME=$WORK/data-$i remove_tree "$WORK/data-$i"
+    remove_tree "$WORK/podman-$i"
 done
 
 cove_ms="" podman_ms=""
