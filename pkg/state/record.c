@@ -120,9 +120,7 @@ cove_state_container_dump (const struct cove_state_container *c)
       json_object_set_new (labels, k, json_string (eq ? eq + 1 : ""));
     }
   json_object_set_new (o, "labels", labels);
-  json_object_set (o, "extra", c->extra ? c->extra : json_object ());
-  if (!c->extra)
-    json_decref (json_object_get (o, "extra"));
+  json_object_set_new (o, "extra", c->extra ? json_incref (c->extra) : json_object ());
   char *s = json_dumps (o, JSON_COMPACT);
   json_decref (o);
   return s;

@@ -10,10 +10,12 @@
                           whole one
      lock                 the short store lock, taken only to repair a
                           dangling name (never while a container runs)
-     .new-<id>/           a record being created: written completely, then
-                          renamed to <id>; its creator holds flock on it, so
-                          a staging dir whose flock is free is a crash
-                          leftover
+     .init-<id>/          a staging dir for an instant: made, locked, then
+                          renamed to .new-<id> (swept when over 60 s old)
+     .new-<id>/           a record being created: its name reserved and
+                          state.json written, then renamed to <id>; its
+                          creator holds flock on it, so a staging dir whose
+                          flock is free is a crash leftover
      .rm-<id>/            a record being removed (renamed aside first: the
                           rename is the one atomic step, so of N concurrent
                           removes exactly one wins)
@@ -73,9 +75,11 @@ struct cove_state_container
 struct cove_state_store
 {
   char *root;                 /* DATA_DIR/containers */
-  int dirfd;                  /* of root, O_PATH-free, O_DIRECTORY */
+  int dirfd;                  /* of root (O_DIRECTORY); every access is
+                                 relative to it */
   /* Tests only: called at named points of create and remove so that a test
-     can kill the process there ("create:staged", "create:named",
+     can kill the process there ("create:init", "create:named",
+     "create:staged",
      "remove:renamed", "remove:unnamed").  NULL in production.  */
   void (*test_hook) (const char *point);
 };
