@@ -357,30 +357,6 @@ pull_image (struct pull *p, const char *name, char **out_id,
 
 /* ---- endpoints and references ---- */
 
-struct auth_ctx
-{
-  const char *auth_file;
-  const char *repo;
-};
-
-/* Credentials from auth.json, the longest key matching registry/repo.  */
-static int
-auth_lookup (void *ctx, const char *registry, char **out_user,
-             char **out_password, struct cove_error **err)
-{
-  struct auth_ctx *a = ctx;
-  cleanup_free char *name = xasprintf ("%s/%s", registry, a->repo);
-  struct cove_registry_credentials cr = { 0 };
-  int r = cove_registry_auth_lookup (a->auth_file, name, &cr, err);
-  if (r == 1)
-    {
-      *out_user = steal_pointer (&cr.username);
-      *out_password = steal_pointer (&cr.password);
-    }
-  cove_registry_credentials_clear (&cr);
-  return r;
-}
-
 static void
 pull_free (struct pull *p)
 {
@@ -420,11 +396,12 @@ pull_from (struct cove_storage *s, const struct cove_storage_pull_options *opts,
       if (colon)
         *colon = '\0';
     }
-  struct auth_ctx actx = { .auth_file = opts->auth_file, .repo = ep->repository };
+  struct cove_registry_auth_source actx = { .authfile = opts->auth_file,
+                                            .repository = ep->repository };
   struct cove_registry_options ropts = {
     .tls_verify = opts->tls_verify, .insecure = ep->insecure,
     .username = user, .password = password,
-    .auth_lookup = auth_lookup, .auth_ctx = &actx,
+    .auth_lookup = cove_registry_auth_from_files, .auth_ctx = &actx,
     .cert_dir = opts->cert_dir,
   };
   struct pull p = { .s = s, .opts = opts, .registry = ep->registry,

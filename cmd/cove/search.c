@@ -38,22 +38,6 @@ struct search_request
   int tls_verify;
 };
 
-static int
-auth_lookup (void *ctx, const char *registry, char **out_user,
-             char **out_password, struct cove_error **err)
-{
-  const struct search_request *r = ctx;
-  struct cove_registry_credentials c = { 0 };
-  int found = cove_registry_auth_lookup (r->authfile, registry, &c, err);
-  if (found > 0)
-    {
-      *out_user = c.username ? xstrdup (c.username) : xstrdup ("");
-      *out_password = c.password ? xstrdup (c.password) : xstrdup ("");
-    }
-  cove_registry_credentials_clear (&c);
-  return found;
-}
-
 /* "registry/term": the registry to ask and the term (a new string).  */
 static char *
 split_term (const char *arg, char **out_term)
@@ -82,10 +66,12 @@ query (const char *registry, const char *term, struct search_request *r,
   char *colon = user ? strchr (user, ':') : NULL;
   if (colon)
     *colon = '\0';
+  struct cove_registry_auth_source source = { .authfile = r->authfile };
   struct cove_registry_options opts = {
     .tls_verify = r->tls_verify, .insecure = e && e->insecure,
     .username = user, .password = colon ? colon + 1 : (user ? "" : NULL),
-    .auth_lookup = auth_lookup, .auth_ctx = r, .cert_dir = r->cert_dir,
+    .auth_lookup = cove_registry_auth_from_files, .auth_ctx = &source,
+    .cert_dir = r->cert_dir,
   };
   struct cove_registry_client *c = NULL;
   char **names = NULL;

@@ -429,3 +429,22 @@ cove_registry_auth_remove_all (const char *authfile, struct cove_error **err)
   json_decref (root);
   return r;
 }
+
+int
+cove_registry_auth_from_files (void *ctx, const char *registry,
+                               char **out_user, char **out_password,
+                               struct cove_error **err)
+{
+  const struct cove_registry_auth_source *src = ctx;
+  cleanup_free char *name = src->repository
+      ? xasprintf ("%s/%s", registry, src->repository) : xstrdup (registry);
+  struct cove_registry_credentials cr = { 0 };
+  int r = cove_registry_auth_lookup (src->authfile, name, &cr, err);
+  if (r == 1)
+    {
+      *out_user = cr.username ? steal_pointer (&cr.username) : xstrdup ("");
+      *out_password = cr.password ? steal_pointer (&cr.password) : xstrdup ("");
+    }
+  cove_registry_credentials_clear (&cr);
+  return r;
+}

@@ -176,6 +176,22 @@ int cove_registry_auth_store (const char *authfile, const char *key,
                               const char *username, const char *password,
                               struct cove_error **err);
 
+/* Where cove_registry_auth_from_files looks: the --authfile (or NULL) and
+   the repository the credentials are for (or NULL: the registry's own
+   entry).  */
+struct cove_registry_auth_source
+{
+  const char *authfile;
+  const char *repository;
+};
+
+/* A cove_registry_auth_fn (registry.h) over the auth files: CTX is a
+   struct cove_registry_auth_source.  Returns 1 with *OUT_USER and
+   *OUT_PASSWORD (caller frees), 0 when the files have none, -1 on error.  */
+int cove_registry_auth_from_files (void *ctx, const char *registry,
+                                   char **out_user, char **out_password,
+                                   struct cove_error **err);
+
 /* Remove KEY from the primary file.  errnum ENOENT "not logged in to KEY".  */
 int cove_registry_auth_remove (const char *authfile, const char *key,
                                struct cove_error **err);
