@@ -22,5 +22,8 @@ int cove_cmd_history (int argc, char **argv);
 int cove_cmd_inspect (int argc, char **argv);
 int cove_cmd_image_inspect (int argc, char **argv);
 int cove_cmd_image_prune (int argc, char **argv);
+int cove_cmd_load (int argc, char **argv);
+int cove_cmd_save (int argc, char **argv);
+int cove_cmd_import (int argc, char **argv);
 
 #endif

@@ -1,0 +1,364 @@
+/* cove import: a root filesystem tarball (plain or gzip) becomes a
+   one-layer image (cove-full).  The tarball is untrusted: the store
+   unpacks it with cove_archive_apply's rules.  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cove/commands.h"
+#include "cmd/cove/imgutil.h"
+#include "cmd/cove/opts.h"
+#include "cmd/cove/output.h"
+#include "cmd/cove/saveload.h"
+#include "cmd/cove/store.h"
+#include "pkg/oci/oci.h"
+#include "pkg/util/cleanup.h"
+#include "pkg/util/xalloc.h"
+
+enum { OPT_HELP = 1, OPT_CHANGE, OPT_MESSAGE, OPT_QUIET };
+
+static const struct cove_opt import_opts[] = {
+  { "change", 'c', COVE_OPT_VALUE, OPT_CHANGE, "Change", "Apply the following possible instructions to the created image (default []): CMD | ENTRYPOINT | ENV | EXPOSE | LABEL | STOPSIGNAL | USER | VOLUME | WORKDIR" },
+  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for import" },
+  { "message", 'm', COVE_OPT_VALUE, OPT_MESSAGE, "string", "Set commit message for imported image" },
+  { "quiet", 'q', COVE_OPT_BOOL, OPT_QUIET, NULL, "Suppress output" },
+  { NULL, 0, 0, 0, NULL, NULL },
+};
+
+struct import_request
+{
+  char **changes;
+  const char *message;
+  bool quiet;
+  json_t *config;    /* the changes, as config keys */
+};
+
+/* ---- --change, Dockerfile syntax ---- */
+
+/* A JSON array of strings, or the shell form run by /bin/sh -c.  */
+static json_t *
+command_value (const char *v, struct cove_error **err)
+{
+  if (v[0] != '[')
+    return json_pack ("[s, s, s]", "/bin/sh", "-c", v);
+  json_t *a = json_loads (v, 0, NULL);
+  size_t i;
+  json_t *e;
+  json_array_foreach (a, i, e)
+    if (!json_is_string (e))
+      break;
+  if (!json_is_array (a) || i != json_array_size (a))
+    {
+      json_decref (a);
+      cove_error_set (err, EINVAL, "invalid JSON array `%s`", v);
+      return NULL;
+    }
+  return a;
+}
+
+static json_t *
+object_member (json_t *cfg, const char *key)
+{
+  json_t *o = json_object_get (cfg, key);
+  if (!json_is_object (o))
+    {
+      o = json_object ();
+      json_object_set_new (cfg, key, o);
+    }
+  return o;
+}
+
+static int
+change_env (json_t *cfg, const char *v, struct cove_error **err)
+{
+  const char *eq = strchr (v, '=');
+  const char *sp = strchr (v, ' ');
+  if (sp != NULL && (eq == NULL || sp < eq))
+    eq = sp;
+  if (eq == NULL || eq == v)
+    return cove_error_set (err, EINVAL, "ENV needs NAME=VALUE, got `%s`", v);
+  cleanup_free char *entry = xasprintf ("%.*s=%s", (int) (eq - v), v, eq + 1);
+  json_t *env = json_object_get (cfg, "Env");
+  if (!json_is_array (env))
+    {
+      env = json_array ();
+      json_object_set_new (cfg, "Env", env);
+    }
+  size_t i;
+  json_t *e;
+  size_t klen = eq - v + 1;
+  json_array_foreach (env, i, e)
+    if (json_is_string (e) && strncmp (json_string_value (e), entry, klen) == 0)
+      return json_array_set_new (env, i, json_string (entry));
+  return json_array_append_new (env, json_string (entry));
+}
+
+static int
+change_label (json_t *cfg, const char *v, struct cove_error **err)
+{
+  const char *eq = strchr (v, '=');
+  if (eq == NULL || eq == v)
+    return cove_error_set (err, EINVAL, "LABEL needs KEY=VALUE, got `%s`", v);
+  cleanup_free char *key = xstrndup (v, eq - v);
+  const char *val = eq + 1;
+  size_t n = strlen (val);
+  cleanup_free char *unq = n >= 2 && val[0] == '"' && val[n - 1] == '"'
+    ? xstrndup (val + 1, n - 2) : xstrdup (val);
+  return json_object_set_new (object_member (cfg, "Labels"), key,
+                              json_string (unq));
+}
+
+static int
+change_expose (json_t *cfg, const char *v, struct cove_error **err)
+{
+  json_t *ports = object_member (cfg, "ExposedPorts");
+  const char *p = v;
+  while (*p != '\0')
+    {
+      while (*p == ' ')
+        p++;
+      size_t l = strcspn (p, " ");
+      if (l == 0)
+        break;
+      cleanup_free char *tok = xstrndup (p, l);
+      p += l;
+      char *end;
+      unsigned long port = strtoul (tok, &end, 10);
+      if (end == tok || port == 0 || port > 65535
+          || (*end != '\0' && strcmp (end, "/tcp") != 0
+              && strcmp (end, "/udp") != 0 && strcmp (end, "/sctp") != 0))
+        return cove_error_set (err, EINVAL, "invalid port `%s`", tok);
+      cleanup_free char *key = *end ? xstrdup (tok)
+        : xasprintf ("%lu/tcp", port);
+      json_object_set_new (ports, key, json_object ());
+    }
+  return 0;
+}
+
+static int
+change_volume (json_t *cfg, const char *v, struct cove_error **err)
+{
+  json_t *vols = object_member (cfg, "Volumes");
+  if (v[0] != '[')
+    return json_object_set_new (vols, v, json_object ());
+  json_t *a = command_value (v, err);
+  if (a == NULL)
+    return -1;
+  size_t i;
+  json_t *e;
+  json_array_foreach (a, i, e)
+    json_object_set_new (vols, json_string_value (e), json_object ());
+  json_decref (a);
+  return 0;
+}
+
+/* Apply one --change: "INSTRUCTION VALUE" or "INSTRUCTION=VALUE".  */
+static int
+apply_change (json_t *cfg, const char *change, struct cove_error **err)
+{
+  size_t klen = strcspn (change, " =");
+  cleanup_free char *key = xstrndup (change, klen);
+  for (char *k = key; *k; k++)
+    if (*k >= 'a' && *k <= 'z')
+      *k -= 'a' - 'A';
+  const char *v = change + klen + (change[klen] != '\0');
+  while (*v == ' ')
+    v++;
+  if (*v == '\0')
+    return cove_error_set (err, EINVAL, "invalid change \"%s\": no value",
+                           change);
+  if (strcmp (key, "CMD") == 0 || strcmp (key, "ENTRYPOINT") == 0)
+    {
+      json_t *a = command_value (v, err);
+      if (a == NULL)
+        return -1;
+      return json_object_set_new (cfg, strcmp (key, "CMD") == 0
+                                  ? "Cmd" : "Entrypoint", a);
+    }
+  if (strcmp (key, "ENV") == 0)
+    return change_env (cfg, v, err);
+  if (strcmp (key, "LABEL") == 0)
+    return change_label (cfg, v, err);
+  if (strcmp (key, "EXPOSE") == 0)
+    return change_expose (cfg, v, err);
+  if (strcmp (key, "VOLUME") == 0)
+    return change_volume (cfg, v, err);
+  const char *field = strcmp (key, "WORKDIR") == 0 ? "WorkingDir"
+    : strcmp (key, "USER") == 0 ? "User"
+    : strcmp (key, "STOPSIGNAL") == 0 ? "StopSignal" : NULL;
+  if (field == NULL)
+    return cove_error_set (err, EINVAL, "invalid change \"%s\": unknown "
+                           "instruction %s", change, key);
+  return json_object_set_new (cfg, field, json_string (v));
+}
+
+/* ---- the image ---- */
+
+struct fd_reader
+{
+  int fd;
+  char buf[64 * 1024];
+};
+
+static ssize_t
+read_fd (void *ctx, const void **out_buf, struct cove_error **err)
+{
+  struct fd_reader *r = ctx;
+  ssize_t n;
+  do
+    n = read (r->fd, r->buf, sizeof r->buf);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return cove_error_set (err, errno, "read the tarball");
+  *out_buf = r->buf;
+  return n;
+}
+
+/* The "config" object of the changes, checked before anything is
+   unpacked.  */
+static json_t *
+changes_config (const struct import_request *r, struct cove_error **err)
+{
+  json_t *cfg = json_object ();
+  for (size_t i = 0; r->changes && r->changes[i]; i++)
+    if (apply_change (cfg, r->changes[i], err) < 0)
+      {
+        json_decref (cfg);
+        return NULL;
+      }
+  return cfg;
+}
+
+/* The config of the imported image: the host's platform, the layer, a
+   history entry, and the changes.  */
+static json_t *
+make_config (const struct import_request *r, const char *diff_id)
+{
+  char created[32];
+  time_t now = time (NULL);
+  struct tm tm;
+  strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ",
+            gmtime_r (&now, &tm));
+  json_t *cfg = json_incref (r->config);
+  cleanup_free char *by = xasprintf ("/bin/sh -c #(nop) ADD file:%s in / ",
+                                     strchr (diff_id, ':') + 1);
+  json_t *hist = json_pack ("{s:s, s:s}", "created", created,
+                            "created_by", by);
+  if (r->message != NULL)
+    json_object_set_new (hist, "comment", json_string (r->message));
+  return json_pack ("{s:s, s:s, s:s, s:o, s:{s:s, s:[s]}, s:[o]}",
+                    "created", created, "architecture", COVE_ARCH,
+                    "os", "linux", "config", cfg,
+                    "rootfs", "type", "layers", "diff_ids", diff_id,
+                    "history", hist);
+}
+
+/* Unpack SOURCE ("-": stdin) and record the image; *OUT_ID its id.  */
+static int
+import_image (struct cove_storage *s, const struct import_request *r,
+              const char *source, const char *name, char **out_id,
+              struct cove_error **err)
+{
+  cleanup_close int fd = strcmp (source, "-") == 0
+    ? dup (STDIN_FILENO) : open (source, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return cove_error_set (err, errno, "open `%s`", source);
+  cleanup_free struct fd_reader *rd = xmalloc (sizeof *rd);
+  rd->fd = fd;
+  cleanup_free char *diff_id = NULL;
+  cleanup_free char *chain = NULL;
+  if (cove_storage_layer_import (s, NULL, read_fd, rd, &diff_id, &chain,
+                                 err) < 0)
+    return cove_error_wrap (err, "import `%s`", source);
+  json_t *cfg = make_config (r, diff_id);
+  cleanup_free char *data = json_dumps (cfg, JSON_COMPACT);
+  json_decref (cfg);
+  cleanup_free char *digest = cove_oci_digest_buffer (data, strlen (data));
+  if (cove_storage_blob_put (s, digest, data, strlen (data), err) < 0)
+    return -1;
+  char *layers[] = { chain, NULL };
+  struct cove_storage_image img = { .id = strchr (digest, ':') + 1,
+                                    .config_digest = digest,
+                                    .layers = layers };
+  if (cove_storage_image_add (s, &img, name, err) < 0)
+    return -1;
+  if (!r->quiet)
+    fprintf (stderr, "Getting image source signatures\n"
+             "Copying blob %.12s done\nCopying config %.10s done\n"
+             "Writing manifest to image destination\n",
+             strchr (diff_id, ':') + 1, img.id);
+  *out_id = xstrdup (img.id);
+  return 0;
+}
+
+static int
+do_import (struct import_request *r, const char *source, const char *name)
+{
+  cleanup_error struct cove_error *err = NULL;
+  r->config = changes_config (r, &err);
+  if (r->config == NULL)
+    return cove_cmd_fail (&err, 125);
+  cleanup_free char *tag = NULL;
+  if (name != NULL && (tag = cove_img_normalize_tag (name, &err)) == NULL)
+    return cove_cmd_fail (&err, 125);
+  if (strcmp (source, "-") == 0 && isatty (STDIN_FILENO))
+    return cove_cmd_usage_error ("cannot read from terminal, use command-line redirection");
+  struct cove_storage_paths paths;
+  struct cove_storage *s = NULL;
+  if (cove_cmd_store_open (&paths, &s, &err) < 0)
+    return cove_cmd_fail (&err, 125);
+  cleanup_free char *id = NULL;
+  int ret = import_image (s, r, source, tag, &id, &err);
+  cove_cmd_store_close (&paths, s);
+  if (ret < 0)
+    return cove_cmd_fail (&err, 125);
+  printf ("%s\n", id);
+  return fflush (stdout) == 0 ? 0 : 125;
+}
+
+int
+cove_cmd_import (int argc, char **argv)
+{
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_opts_parser p;
+  cove_opts_init (&p, import_opts, argc, argv, true);
+  struct import_request r = { 0 };
+  const char *v;
+  int id;
+  while ((id = cove_opts_next (&p, &v, &err)) > 0)
+    {
+      if (id == OPT_HELP)
+        {
+          cove_opts_print_help (stdout, "cove import [options] PATH [REFERENCE]",
+                                "Import a tarball to create a filesystem image",
+                                import_opts);
+          cove_opts_free (&p);
+          cove_strv_free (r.changes);
+          return 0;
+        }
+      if (id == OPT_CHANGE)
+        cove_strv_append (&r.changes, v);
+      else if (id == OPT_MESSAGE)
+        r.message = v;
+      else if (id == OPT_QUIET)
+        r.quiet = strcmp (v, "true") == 0;
+    }
+  int n;
+  cleanup_free char **rest = cove_opts_rest (&p, &n);
+  int ret;
+  if (id < 0)
+    ret = cove_cmd_fail (&err, 125);
+  else if (n < 1 || n > 2)
+    ret = cove_cmd_usage_error ("`cove import` requires a tarball and an "
+                                "optional image name");
+  else
+    ret = do_import (&r, rest[0], n == 2 ? rest[1] : NULL);
+  cove_opts_free (&p);
+  cove_strv_free (r.changes);
+  json_decref (r.config);
+  return ret;
+}
