@@ -17,6 +17,7 @@
 #include "cmd/cove/store.h"
 #include "pkg/oci/oci.h"
 #include "pkg/util/cleanup.h"
+#include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
 
 enum { OPT_HELP = 1, OPT_CHANGE, OPT_MESSAGE, OPT_QUIET };
@@ -198,26 +199,6 @@ apply_change (json_t *cfg, const char *change, struct cove_error **err)
 
 /* ---- the image ---- */
 
-struct fd_reader
-{
-  int fd;
-  char buf[64 * 1024];
-};
-
-static ssize_t
-read_fd (void *ctx, const void **out_buf, struct cove_error **err)
-{
-  struct fd_reader *r = ctx;
-  ssize_t n;
-  do
-    n = read (r->fd, r->buf, sizeof r->buf);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return cove_error_set (err, errno, "read the tarball");
-  *out_buf = r->buf;
-  return n;
-}
-
 /* The "config" object of the changes, checked before anything is
    unpacked.  */
 static json_t *
@@ -267,11 +248,12 @@ import_image (struct cove_storage *s, const struct import_request *r,
     ? dup (STDIN_FILENO) : open (source, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return cove_error_set (err, errno, "open `%s`", source);
-  cleanup_free struct fd_reader *rd = xmalloc (sizeof *rd);
+  cleanup_free struct cove_fd_source *rd = xmalloc (sizeof *rd);
   rd->fd = fd;
+  rd->what = "the tarball";
   cleanup_free char *diff_id = NULL;
   cleanup_free char *chain = NULL;
-  if (cove_storage_layer_import (s, NULL, read_fd, rd, &diff_id, &chain,
+  if (cove_storage_layer_import (s, NULL, cove_fd_source_read, rd, &diff_id, &chain,
                                  err) < 0)
     return cove_error_wrap (err, "import `%s`", source);
   json_t *cfg = make_config (r, diff_id);

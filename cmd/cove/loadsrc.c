@@ -292,26 +292,6 @@ read_archive (void *ctx, const void **out_buf, struct cove_error **err)
   return n;
 }
 
-struct fd_reader
-{
-  int fd;
-  char buf[BUF_SIZE];
-};
-
-static ssize_t
-read_fd (void *ctx, const void **out_buf, struct cove_error **err)
-{
-  struct fd_reader *r = ctx;
-  ssize_t n;
-  do
-    n = read (r->fd, r->buf, sizeof r->buf);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return cove_error_set (err, errno, "read a layer");
-  *out_buf = r->buf;
-  return n;
-}
-
 static int
 create_layer (struct cove_storage *s, struct sl_layer *l,
               cove_storage_read_fn read, void *ctx, struct cove_error **err)
@@ -331,9 +311,10 @@ unpack_from_dir (struct sl_source *src, struct cove_storage *s,
                                             O_RDONLY | O_CLOEXEC, err);
   if (fd < 0)
     return -1;
-  cleanup_free struct fd_reader *r = xmalloc (sizeof *r);
+  cleanup_free struct cove_fd_source *r = xmalloc (sizeof *r);
   r->fd = fd;
-  return create_layer (s, l, read_fd, r, err);
+  r->what = "a layer";
+  return create_layer (s, l, cove_fd_source_read, r, err);
 }
 
 /* One pass over the archive, unpacking at most one layer per member;

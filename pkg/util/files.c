@@ -297,3 +297,17 @@ cove_open_in_root (int rootfd, const char *path, int flags,
     return cove_error_set (err, errno, "open `%s` in root", path);
   return fd;
 }
+
+ssize_t
+cove_fd_source_read (void *src, const void **out_buf, struct cove_error **err)
+{
+  struct cove_fd_source *s = src;
+  ssize_t n;
+  do
+    n = read (s->fd, s->buf, sizeof s->buf);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return cove_error_set (err, errno, "read %s", s->what);
+  *out_buf = s->buf;
+  return n;
+}

@@ -43,6 +43,21 @@ int cove_mkdir_p (const char *path, mode_t mode, struct cove_error **err);
    it).  A missing PATH is not an error.  */
 int cove_rm_rf (const char *path, struct cove_error **err);
 
+/* A source of bytes read from an fd, in the shape of the read callbacks
+   of storage/ and pkg/archive (ssize_t (*) (void *ctx, const void **buf,
+   struct cove_error **err)): WHAT names the stream in errors.  */
+struct cove_fd_source
+{
+  int fd;
+  const char *what;
+  char buf[64 * 1024];
+};
+
+/* Read the next chunk of SRC (a struct cove_fd_source): its length, 0 at
+   the end, -1 with *ERR.  */
+ssize_t cove_fd_source_read (void *src, const void **out_buf,
+                             struct cove_error **err);
+
 /* Send FD over the unix socket SOCK (SCM_RIGHTS).  */
 int cove_send_fd (int sock, int fd, struct cove_error **err);
 /* Receive one fd from SOCK; returns it (O_CLOEXEC) or -1.  */
