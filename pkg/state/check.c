@@ -139,15 +139,9 @@ cove_state_check (struct cove_state_store *s, bool repair,
                   struct cove_state_problem **out, size_t *out_n,
                   struct cove_error **err)
 {
-  int fd = openat (s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_dir DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  cleanup_dir DIR *d = state_open_root (s, err);
   if (d == NULL)
-    {
-      int e = errno;
-      if (fd >= 0)
-        close (fd);
-      return cove_error_set (err, e, "open `%s`", s->root);
-    }
+    return -1;
   struct check_acc a = { 0 };
   for (struct dirent *e; (e = readdir (d));)
     {

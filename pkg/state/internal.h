@@ -2,6 +2,8 @@
 #ifndef COVE_STATE_INTERNAL_H
 #define COVE_STATE_INTERNAL_H
 
+#include <dirent.h>
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -36,6 +38,10 @@ char *state_name_target (struct cove_state_store *s, const char *name);
    so that it cannot remove a name another process has just re-reserved.  */
 int state_name_release (struct cove_state_store *s, const char *name,
                         const char *id, struct cove_error **err);
+
+/* A DIR stream over the store's root (a new fd, so that S->dirfd stays
+   usable), or NULL with *ERR.  */
+DIR *state_open_root (struct cove_state_store *s, struct cove_error **err);
 
 /* true when the record ID is complete (ID/ exists) or being created by a
    live process (.new-ID/ whose flock is held).  */

@@ -118,15 +118,9 @@ cove_state_list (struct cove_state_store *s,
                  struct cove_state_container **out, size_t *out_n,
                  char ***out_warnings, struct cove_error **err)
 {
-  int fd = openat (s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_dir DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  cleanup_dir DIR *d = state_open_root (s, err);
   if (d == NULL)
-    {
-      int e = errno;
-      if (fd >= 0)
-        close (fd);
-      return cove_error_set (err, e, "open `%s`", s->root);
-    }
+    return -1;
   struct list_acc a = { 0 };
   a.warnings = xmalloc0 (sizeof (char *));
   size_t bufsize = 16384;

@@ -262,20 +262,28 @@ all_hex (const char *s)
   return *s && strspn (s, "0123456789abcdef") == strlen (s);
 }
 
-/* The one record whose id starts with PREFIX.  */
-static char *
-lookup_prefix (struct cove_state_store *s, const char *prefix,
-               struct cove_error **err)
+DIR *
+state_open_root (struct cove_state_store *s, struct cove_error **err)
 {
   int fd = openat (s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  cleanup_dir DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
+  DIR *d = fd >= 0 ? fdopendir (fd) : NULL;
   if (d == NULL)
     {
       cove_error_set (err, errno, "open `%s`", s->root);
       if (fd >= 0)
         close (fd);
-      return NULL;
     }
+  return d;
+}
+
+/* The one record whose id starts with PREFIX.  */
+static char *
+lookup_prefix (struct cove_state_store *s, const char *prefix,
+               struct cove_error **err)
+{
+  cleanup_dir DIR *d = state_open_root (s, err);
+  if (d == NULL)
+    return NULL;
   cleanup_free char *found = NULL;
   size_t n = strlen (prefix);
   for (struct dirent *e; (e = readdir (d));)
