@@ -7,6 +7,7 @@
 
 #include "cmd/cove/runopts.h"
 #include "pkg/util/cleanup.h"
+#include "pkg/util/signals.h"
 #include "pkg/util/xalloc.h"
 
 enum
@@ -16,21 +17,32 @@ enum
   OPT_READ_ONLY, OPT_TMPFS, OPT_VOLUME, OPT_CAP_ADD, OPT_CAP_DROP,
   OPT_SECURITY_OPT, OPT_ULIMIT, OPT_PID, OPT_IPC, OPT_UTS, OPT_NETWORK,
   OPT_CGROUPNS, OPT_RM, OPT_NAME, OPT_SIG_PROXY, OPT_PULL, OPT_PLATFORM,
-  OPT_TLS_VERIFY,
+  OPT_TLS_VERIFY, OPT_DETACH, OPT_CIDFILE, OPT_LABEL, OPT_RESTART,
+  OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_INIT, OPT_INIT_PATH, OPT_LOG_DRIVER,
+  OPT_LOG_OPT, OPT_MOUNT, OPT_VOLUMES_FROM, OPT_DETACH_KEYS,
 };
 
 const struct cove_opt cove_run_option_table[] = {
   { "cap-add", 0, COVE_OPT_VALUE, OPT_CAP_ADD, "strings", "Add capabilities to the container" },
   { "cap-drop", 0, COVE_OPT_VALUE, OPT_CAP_DROP, "strings", "Drop capabilities from the container" },
+  { "cidfile", 0, COVE_OPT_VALUE, OPT_CIDFILE, "string", "Write the container ID to the file" },
   { "cgroupns", 0, COVE_OPT_VALUE, OPT_CGROUPNS, "string", "cgroup namespace to use: host or private" },
+  { "detach", 'd', COVE_OPT_BOOL, OPT_DETACH, NULL, "Run container in background and print container ID" },
+  { "detach-keys", 0, COVE_OPT_VALUE, OPT_DETACH_KEYS, "string", "Override the key sequence for detaching a container (default \"ctrl-p,ctrl-q\")" },
   { "entrypoint", 0, COVE_OPT_VALUE, OPT_ENTRYPOINT, "string", "Overwrite the default ENTRYPOINT (a string or a JSON array)" },
   { "env", 'e', COVE_OPT_VALUE, OPT_ENV, "stringArray", "Set environment variables in container" },
   { "env-file", 0, COVE_OPT_VALUE, OPT_ENV_FILE, "stringArray", "Read in a file of environment variables" },
   { "group-add", 0, COVE_OPT_VALUE, OPT_GROUP_ADD, "strings", "Add additional groups to the primary container process" },
   { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for run" },
   { "hostname", 0, COVE_OPT_VALUE, OPT_HOSTNAME, "string", "Set container hostname" },
+  { "init", 0, COVE_OPT_BOOL, OPT_INIT, NULL, "Run an init inside the container that forwards signals and reaps processes" },
+  { "init-path", 0, COVE_OPT_VALUE, OPT_INIT_PATH, "string", "Path to the container-init binary" },
   { "interactive", 'i', COVE_OPT_BOOL, OPT_INTERACTIVE, NULL, "Keep STDIN open even if not attached" },
   { "ipc", 0, COVE_OPT_VALUE, OPT_IPC, "string", "IPC namespace to use: host or private" },
+  { "label", 'l', COVE_OPT_VALUE, OPT_LABEL, "stringArray", "Set metadata on container" },
+  { "log-driver", 0, COVE_OPT_VALUE, OPT_LOG_DRIVER, "string", "Logging driver for the container: k8s-file (default) or none" },
+  { "log-opt", 0, COVE_OPT_VALUE, OPT_LOG_OPT, "stringArray", "Logging driver options (max-size=SIZE)" },
+  { "mount", 0, COVE_OPT_VALUE, OPT_MOUNT, "stringArray", "Attach a filesystem mount to the container (type=bind|volume|tmpfs,...)" },
   { "name", 0, COVE_OPT_VALUE, OPT_NAME, "string", "Assign a name to the container" },
   { "network", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Network mode: none (default) or host" },
   { "net", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Alias of --network" },
@@ -38,10 +50,13 @@ const struct cove_opt cove_run_option_table[] = {
   { "platform", 0, COVE_OPT_VALUE, OPT_PLATFORM, "string", "Specify the platform for selecting the image when pulling (os/arch[/variant])" },
   { "pull", 0, COVE_OPT_VALUE, OPT_PULL, "string", "Pull image policy: missing (default), always, never, newer" },
   { "read-only", 0, COVE_OPT_BOOL, OPT_READ_ONLY, NULL, "Make the container's root filesystem read-only" },
+  { "restart", 0, COVE_OPT_VALUE, OPT_RESTART, "string", "Restart policy to apply when a container exits (no, on-failure[:N], always, unless-stopped)" },
   { "rm", 0, COVE_OPT_BOOL, OPT_RM, NULL, "Remove container (and pod if created) after exit" },
   { "rootfs", 0, COVE_OPT_VALUE, OPT_ROOTFS, "string", "The directory to use as the container's root filesystem" },
   { "security-opt", 0, COVE_OPT_VALUE, OPT_SECURITY_OPT, "stringArray", "Security options: no-new-privileges, seccomp=unconfined|FILE" },
   { "sig-proxy", 0, COVE_OPT_BOOL, OPT_SIG_PROXY, NULL, "Proxy received signals to the process (default true)" },
+  { "stop-signal", 0, COVE_OPT_VALUE, OPT_STOP_SIGNAL, "string", "Signal to stop a container. Default is SIGTERM" },
+  { "stop-timeout", 0, COVE_OPT_VALUE, OPT_STOP_TIMEOUT, "uint", "Timeout (in seconds) to stop a container. Default is 10" },
   { "tls-verify", 0, COVE_OPT_BOOL, OPT_TLS_VERIFY, NULL, "Require HTTPS and verify certificates when contacting registries for pulling images" },
   { "tmpfs", 0, COVE_OPT_VALUE, OPT_TMPFS, "tmpfs", "Mount a temporary filesystem (tmpfs) into a container" },
   { "tty", 't', COVE_OPT_BOOL, OPT_TTY, NULL, "Allocate a pseudo-TTY for container" },
@@ -49,6 +64,7 @@ const struct cove_opt cove_run_option_table[] = {
   { "user", 'u', COVE_OPT_VALUE, OPT_USER, "string", "Username or UID (format: <name|uid>[:<group|gid>])" },
   { "uts", 0, COVE_OPT_VALUE, OPT_UTS, "string", "UTS namespace to use: host or private" },
   { "volume", 'v', COVE_OPT_VALUE, OPT_VOLUME, "stringArray", "Bind mount a volume into the container (HOST-DIR:CONTAINER-DIR[:ro])" },
+  { "volumes-from", 0, COVE_OPT_VALUE, OPT_VOLUMES_FROM, "stringArray", "Mount volumes from the specified container(s)" },
   { "workdir", 'w', COVE_OPT_VALUE, OPT_WORKDIR, "string", "Working directory inside the container" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
@@ -172,6 +188,130 @@ check_user (const char *value, struct cove_error **err)
 }
 
 static int
+parse_restart (struct cove_run_options *o, const char *v,
+               struct cove_error **err)
+{
+  o->restart_max = 0;
+  if (strcmp (v, "no") == 0 || strcmp (v, "") == 0)
+    o->restart = COVE_RUN_RESTART_NO;
+  else if (strcmp (v, "always") == 0)
+    o->restart = COVE_RUN_RESTART_ALWAYS;
+  else if (strcmp (v, "unless-stopped") == 0)
+    o->restart = COVE_RUN_RESTART_UNLESS_STOPPED;
+  else if (strncmp (v, "on-failure", 10) == 0 && (v[10] == '\0' || v[10] == ':'))
+    {
+      o->restart = COVE_RUN_RESTART_ON_FAILURE;
+      if (v[10] == ':')
+        {
+          char *end;
+          errno = 0;
+          unsigned long n = strtoul (v + 11, &end, 10);
+          if (v[11] == '\0' || v[11] == '-' || *end || errno || n > UINT_MAX)
+            return cove_error_set (err, EINVAL, "invalid restart policy `%s`: "
+                                   "the retry count must be a number", v);
+          o->restart_max = (unsigned) n;
+        }
+    }
+  else
+    return cove_error_set (err, EINVAL, "invalid restart policy `%s`: must be "
+                           "no, on-failure[:N], always or unless-stopped", v);
+  if (o->restart != COVE_RUN_RESTART_ON_FAILURE && strchr (v, ':'))
+    return cove_error_set (err, EINVAL, "invalid restart policy `%s`: only "
+                           "on-failure takes a retry count", v);
+  return 0;
+}
+
+/* A size as docker's units.FromHumanSize: decimal, "10", "10k", "1.5MB".  */
+static int
+parse_size (const char *v, int64_t *out, struct cove_error **err)
+{
+  char *end;
+  errno = 0;
+  double d = strtod (v, &end);
+  if (end == v || errno || d < 0)
+    return cove_error_set (err, EINVAL, "invalid size `%s`", v);
+  static const char units[] = "kmgtp";
+  double mult = 1;
+  if (*end)
+    {
+      const char *u = strchr (units, *end | 0x20);
+      if (u == NULL)
+        return cove_error_set (err, EINVAL, "invalid size `%s`", v);
+      for (const char *q = units; q <= u; q++)
+        mult *= 1000;
+      end++;
+      if ((*end | 0x20) == 'b')
+        end++;
+      else if (*end == 'i' && (end[1] | 0x20) == 'b')
+        end += 2;
+      if (*end)
+        return cove_error_set (err, EINVAL, "invalid size `%s`", v);
+    }
+  if (d * mult > 9.0e18)
+    return cove_error_set (err, EINVAL, "invalid size `%s`", v);
+  *out = (int64_t) (d * mult);
+  return 0;
+}
+
+static int
+parse_log_opt (struct cove_run_options *o, const char *v,
+               struct cove_error **err)
+{
+  if (strncmp (v, "max-size=", 9) == 0)
+    {
+      if (parse_size (v + 9, &o->log_max_size, err) < 0)
+        return cove_error_wrap (err, "invalid --log-opt `%s`", v);
+      return 0;
+    }
+  if (strncmp (v, "tag=", 4) == 0)
+    return 0;  /* only meaningful to journald; accepted as podman does */
+  return cove_error_set (err, EINVAL, "invalid --log-opt `%s`: cove knows "
+                         "max-size=SIZE", v);
+}
+
+static int
+parse_label (struct cove_run_options *o, const char *v,
+             struct cove_error **err)
+{
+  if (v[0] == '=' || v[0] == '\0')
+    return cove_error_set (err, EINVAL, "invalid label `%s`: "
+                           "must be KEY=VALUE or KEY", v);
+  if (strchr (v, '='))
+    add (&o->labels, v);
+  else
+    {
+      cleanup_free char *kv = xasprintf ("%s=", v);
+      add (&o->labels, kv);
+    }
+  return 0;
+}
+
+static int
+parse_stop_timeout (struct cove_run_options *o, const char *v,
+                    struct cove_error **err)
+{
+  char *end;
+  errno = 0;
+  long n = strtol (v, &end, 10);
+  if (v[0] == '\0' || *end || errno || n < 0 || n > INT_MAX)
+    return cove_error_set (err, EINVAL, "invalid argument \"%s\" for "
+                           "\"--stop-timeout\" flag", v);
+  o->stop_timeout = (int) n;
+  return 0;
+}
+
+static int
+parse_log_driver (struct cove_run_options *o, const char *v,
+                  struct cove_error **err)
+{
+  if (strcmp (v, "k8s-file") != 0 && strcmp (v, "none") != 0)
+    return cove_error_set (err, EINVAL, "invalid --log-driver `%s`: cove "
+                           "knows k8s-file and none", v);
+  o->log_driver = v;
+  return 0;
+}
+
+static int
 apply_option (struct cove_run_options *o, int id, const char *v,
               struct cove_error **err)
 {
@@ -207,6 +347,19 @@ apply_option (struct cove_run_options *o, int id, const char *v,
     case OPT_PULL: return parse_pull (o, v, err);
     case OPT_PLATFORM: o->platform = v; return 0;
     case OPT_TLS_VERIFY: o->tls_verify = on ? 1 : 0; return 0;
+    case OPT_DETACH: o->detach = on; return 0;
+    case OPT_CIDFILE: o->cidfile = v; return 0;
+    case OPT_LABEL: return parse_label (o, v, err);
+    case OPT_RESTART: return parse_restart (o, v, err);
+    case OPT_STOP_SIGNAL: return cove_signal_parse (v, &o->stop_signal, err);
+    case OPT_STOP_TIMEOUT: return parse_stop_timeout (o, v, err);
+    case OPT_INIT: o->init = on; return 0;
+    case OPT_INIT_PATH: o->init_path = v; return 0;
+    case OPT_LOG_DRIVER: return parse_log_driver (o, v, err);
+    case OPT_LOG_OPT: return parse_log_opt (o, v, err);
+    case OPT_MOUNT: add (&o->mounts, v); return 0;
+    case OPT_VOLUMES_FROM: add (&o->volumes_from, v); return 0;
+    case OPT_DETACH_KEYS: o->detach_keys = v; return 0;
     default: return cove_error_set (err, EINVAL, "unhandled option %d", id);
     }
 }
@@ -235,6 +388,7 @@ cove_run_options_parse (struct cove_run_options *o, int argc, char **argv,
   memset (o, 0, sizeof *o);
   o->sig_proxy = true;
   o->tls_verify = -1;
+  o->stop_timeout = -1;
   o->req.ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_NONE;
   struct cove_opts_parser p;
   cove_opts_init (&p, cove_run_option_table, argc, argv, false);
@@ -288,7 +442,8 @@ cove_run_options_free (struct cove_run_options *o)
   char ***arrays[] = { &r->command, &r->entrypoint, &r->env, &r->env_files,
                        &r->groups, &r->cap_add, &r->cap_drop, &r->volumes,
                        &r->tmpfs, &r->ulimits, &r->image_env,
-                       &r->image_cmd, &r->image_entrypoint };
+                       &r->image_cmd, &r->image_entrypoint, &o->labels,
+                       &o->mounts, &o->volumes_from };
   for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
     {
       cove_strv_free (*arrays[i]);

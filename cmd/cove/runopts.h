@@ -5,9 +5,18 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cmd/cove/opts.h"
 #include "pkg/spec/spec.h"
+
+enum cove_run_restart
+{
+  COVE_RUN_RESTART_NO = 0,
+  COVE_RUN_RESTART_ON_FAILURE,
+  COVE_RUN_RESTART_ALWAYS,
+  COVE_RUN_RESTART_UNLESS_STOPPED,
+};
 
 enum cove_run_pull
 {
@@ -29,6 +38,21 @@ struct cove_run_options
   const char *platform;          /* --platform */
   int tls_verify;                /* --tls-verify: -1 unset, 0, 1 */
   json_t *image_config;          /* the image's config, owned */
+  /* The container's life (create/run).  */
+  bool detach;                   /* -d */
+  const char *cidfile;           /* --cidfile */
+  char **labels;                 /* -l KEY=VALUE (validated), owned */
+  enum cove_run_restart restart; /* --restart */
+  unsigned restart_max;          /* on-failure:N, 0 = no limit */
+  int stop_signal;               /* --stop-signal, 0 = unset (image's or SIGTERM) */
+  int stop_timeout;              /* --stop-timeout seconds, -1 = unset (10) */
+  bool init;                     /* --init */
+  const char *init_path;         /* --init-path */
+  const char *log_driver;        /* --log-driver: k8s-file (default) or none */
+  int64_t log_max_size;          /* --log-opt max-size=, 0 = unlimited */
+  char **mounts;                 /* --mount type=...,..., owned */
+  char **volumes_from;           /* --volumes-from CTR[:ro|rw], owned */
+  const char *detach_keys;       /* --detach-keys, NULL = ctrl-p,ctrl-q */
 };
 
 extern const struct cove_opt cove_run_option_table[];

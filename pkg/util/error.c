@@ -8,23 +8,42 @@
 #include "pkg/util/error.h"
 #include "pkg/util/xalloc.h"
 
-int
-cove_error_set (struct cove_error **err, int errnum, const char *fmt, ...)
+static int
+error_setv (struct cove_error **err, int errnum, int plain, const char *fmt,
+            va_list ap)
 {
   if (err == NULL)
     return -1;
   struct cove_error *e = xmalloc0 (sizeof *e);
-  va_list ap;
-  va_start (ap, fmt);
   if (vasprintf (&e->msg, fmt, ap) < 0)
     e->msg = xstrdup ("(error message lost)");
-  va_end (ap);
   e->errnum = errnum;
+  e->plain = plain;
   /* An error is never overwritten: the first failure is the one to tell.  */
   if (*err)
     cove_error_free (e);
   else
     *err = e;
+  return -1;
+}
+
+int
+cove_error_set (struct cove_error **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  error_setv (err, errnum, 0, fmt, ap);
+  va_end (ap);
+  return -1;
+}
+
+int
+cove_error_set_plain (struct cove_error **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  error_setv (err, errnum, 1, fmt, ap);
+  va_end (ap);
   return -1;
 }
 
@@ -66,7 +85,7 @@ cove_error_release (struct cove_error **err)
 char *
 cove_error_string (const struct cove_error *err)
 {
-  if (err->errnum == 0)
+  if (err->errnum == 0 || err->plain)
     return xstrdup (err->msg);
   return xasprintf ("%s: %s", err->msg, strerror (err->errnum));
 }

@@ -8,6 +8,8 @@ struct cove_error
 {
   int errnum;   /* an errno value, or 0 when the failure has none */
   char *msg;    /* what failed, lowercase, no full stop */
+  int plain;    /* non-zero: the message says it all (podman's own words,
+                   "...: no such container"), no strerror is appended */
 };
 
 /* Set *ERR to a new error with ERRNUM and a printf-style message.  *ERR must
@@ -15,6 +17,12 @@ struct cove_error
    `return cove_error_set (err, errno, "open `%s`", path);` works.  ERR may be
    NULL, then the error is dropped.  */
 int cove_error_set (struct cove_error **err, int errnum, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
+
+/* The same, for a message that needs no strerror after it (ERRNUM still
+   tells callers what failed).  */
+int cove_error_set_plain (struct cove_error **err, int errnum,
+                          const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
 
 /* Prefix context to the message of *ERR: "CONTEXT: old message".  Returns -1.

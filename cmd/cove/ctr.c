@@ -1,0 +1,122 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cove/ctr.h"
+#include "pkg/util/cleanup.h"
+#include "pkg/util/xalloc.h"
+
+int
+cove_ctr_store_open (struct cove_storage_paths *paths,
+                     struct cove_state_store *st, struct cove_error **err)
+{
+  if (cove_storage_paths_init (paths, err) < 0)
+    return -1;
+  if (cove_state_store_open (st, paths->data_dir, err) < 0)
+    {
+      cove_storage_paths_free (paths);
+      return -1;
+    }
+  return 0;
+}
+
+void
+cove_ctr_store_close (struct cove_storage_paths *paths,
+                      struct cove_state_store *st)
+{
+  cove_state_store_close (st);
+  cove_storage_paths_free (paths);
+}
+
+char *
+cove_ctr_dir (const struct cove_storage_paths *p, const char *id)
+{
+  return xasprintf ("%s/containers/%s", p->data_dir, id);
+}
+
+char *
+cove_ctr_file (const struct cove_storage_paths *p, const char *id,
+               const char *name)
+{
+  return xasprintf ("%s/containers/%s/%s", p->data_dir, id, name);
+}
+
+char *
+cove_ctr_run_dir (const struct cove_storage_paths *p, const char *id)
+{
+  return xasprintf ("%s/%s", p->runtime_dir, id);
+}
+
+/* Under the record lock: still running by the record, but dead.  */
+static int
+mark_exited (struct cove_state_container *c, void *ctx,
+             struct cove_error **err)
+{
+  (void) ctx;
+  (void) err;
+  bool monitor_alive;
+  if (cove_state_effective (c, &monitor_alive) == COVE_STATE_EXITED
+      && (c->state == COVE_STATE_RUNNING || c->state == COVE_STATE_PAUSED)
+      && !monitor_alive)
+    {
+      c->state = COVE_STATE_EXITED;
+      /* Its status was lost with its monitor: podman's "killed" code.  */
+      c->exit_code = 137;
+      c->pid = 0;
+      c->monitor_pid = 0;
+    }
+  return 0;
+}
+
+int
+cove_ctr_load (struct cove_state_store *st, const char *name_or_id,
+               struct cove_state_container *out, struct cove_error **err)
+{
+  cleanup_error struct cove_error *local = NULL;
+  if (cove_state_load (st, name_or_id, out, &local) < 0)
+    {
+      if (local->errnum == ENOENT)
+        return cove_error_set_plain (err, ENOENT, "no container with name "
+                                     "or ID \"%s\" found: no such container",
+                                     name_or_id);
+      *err = steal_pointer (&local);
+      return -1;
+    }
+  bool monitor_alive;
+  if (cove_state_effective (out, &monitor_alive) != out->state)
+    {
+      if (!monitor_alive)
+        {
+          struct cove_state_container fixed;
+          if (cove_state_update (st, out->id, mark_exited, NULL, &fixed, NULL) == 0)
+            {
+              cove_state_container_free (out);
+              *out = fixed;
+              return 0;
+            }
+        }
+      /* The monitor is recording the exit right now: report it exited.  */
+      out->state = COVE_STATE_EXITED;
+    }
+  return 0;
+}
+
+bool
+cove_ctr_extra_bool (const struct cove_state_container *c, const char *key)
+{
+  return json_is_true (json_object_get (c->extra, key));
+}
+
+long long
+cove_ctr_extra_int (const struct cove_state_container *c, const char *key,
+                    long long dflt)
+{
+  json_t *v = json_object_get (c->extra, key);
+  return json_is_integer (v) ? json_integer_value (v) : dflt;
+}
+
+const char *
+cove_ctr_extra_str (const struct cove_state_container *c, const char *key)
+{
+  return json_string_value (json_object_get (c->extra, key));
+}
