@@ -276,4 +276,174 @@ int cove_storage_pull (struct cove_storage *s, const char *reference,
                        const struct cove_storage_pull_options *opts,
                        char **out_image_id, struct cove_error **err);
 
+
+/* ---------------------------------------------------------------------
+   A container's changes and views of its root filesystem
+   (storage/changes.c, storage/rootfs-view.c; `cove diff`, `cove cp`,
+   `cove export`, and what `cove commit` tars).
+   --------------------------------------------------------------------- */
+
+#include <sys/stat.h>
+
+enum cove_storage_change_kind
+{
+  COVE_STORAGE_CHANGE_MODIFIED = 'C',
+  COVE_STORAGE_CHANGE_ADDED = 'A',
+  COVE_STORAGE_CHANGE_DELETED = 'D',
+};
+
+struct cove_storage_change
+{
+  enum cove_storage_change_kind kind;
+  const char *path;         /* absolute in the container: "/etc/passwd" */
+  /* The entry in the container's tree (upper, or the vfs copy): NAME in
+     the directory DIRFD, with its stat ST; -1, NULL, NULL for a
+     deletion.  Valid during the call only.  */
+  int dirfd;
+  const char *name;
+  const struct stat *st;
+};
+
+/* Called for each change; returning -1 (with *ERR) stops the walk and is
+   what the walk returns.  */
+typedef int (*cove_storage_change_fn) (void *ctx,
+                                       const struct cove_storage_change *c,
+                                       struct cove_error **err);
+
+/* The changes of the overlay upper directory UPPER_FD relative to the
+   layer directories LOWER_FDS (N_LOWERS, top first), as docker and podman
+   report them: an upper entry a layer has is C, one none has is A, a
+   whiteout (character device 0/0, or an empty file with
+   user.overlay.whiteout) is D; a directory whose mode, owner and mtime
+   are the layers' is reported only as the parent (C) of an added or
+   deleted entry; below an opaque directory (user.overlay.opaque or
+   trusted.overlay.opaque "y") what the layers had is D and what the upper
+   has is A (C where the layers had the same name).  Entries come depth
+   first, a directory before its content, each directory's names sorted by
+   bytes (a parent reported for its child comes just before it).  Symlinks
+   are never followed.  The fds are the caller's.  errnum: from reading
+   the trees, or FN's.  */
+int cove_storage_changes_overlay (int upper_fd, const int *lower_fds,
+                                  size_t n_lowers, cove_storage_change_fn fn,
+                                  void *ctx, struct cove_error **err);
+
+/* The same for a full copy (vfs) ROOTFS_FD of the layers LOWER_FDS:
+   entries compared by type, mode, owner, size, mtime, symlink target and
+   device number; what the layers show and the copy lacks is D.  */
+int cove_storage_changes_copy (int rootfs_fd, const int *lower_fds,
+                               size_t n_lowers, cove_storage_change_fn fn,
+                               void *ctx, struct cove_error **err);
+
+/* The changes of container CONTAINER_ID made from IMG: its upper
+   directory, or its vfs copy, against IMG's layers (running or not: the
+   trees are read, nothing is mounted).  A container never mounted has
+   none.  Runs in the user namespace.  */
+int cove_storage_container_changes (struct cove_storage *s,
+                                    const struct cove_storage_image *img,
+                                    const char *container_id,
+                                    cove_storage_change_fn fn, void *ctx,
+                                    struct cove_error **err);
+
+/* A directory fd (O_CLOEXEC) of the root filesystem of container
+   CONTAINER_ID made from IMG, as it is now, for reading: a detached
+   read-only overlay mount of its upper directory over IMG's layers, made
+   beside the container's own mount when it runs (its upper and work
+   directories are not used); vfs: the copy itself; with no upper and one
+   layer, that layer's directory.  Must be called in the user namespace, in
+   a mount namespace of its own (unshare CLONE_NEWNS).  The mount goes
+   away with the fd.  errnum from fsopen/fsconfig (the kernel refusing
+   overlay: EPERM, EINVAL), ENOENT: neither an upper nor a layer.  */
+int cove_storage_rootfs_view (struct cove_storage *s,
+                              const struct cove_storage_image *img,
+                              const char *container_id,
+                              struct cove_error **err);
+
+/* ---------------------------------------------------------------------
+   Volumes (storage/volumes.c): named directories that outlive the
+   containers that mount them.  Layout under data_dir:
+     volumes/NAME/volume.json  the record (podman's volume inspect fields:
+                               Name, Driver "local", Mountpoint, CreatedAt,
+                               Labels, Options, Scope "local", Anonymous,
+                               NeedsCopyUp), written atomically
+     volumes/NAME/_data/       the content, bind-mounted into containers
+     volumes/.new-XXXXXX/      a volume being made: renamed to NAME once
+                               whole (the rename is the one atomic step,
+                               so a crash leaves no half volume under its
+                               name; leftovers over a minute old are swept
+                               by list)
+     volumes/.rm-NAME-XXXXXX/  a volume being removed (renamed aside first,
+                               so of concurrent removes exactly one wins)
+   Which containers use a volume is in their records (cmd/cove/ctr.h,
+   extra "volumes"), not here.  Functions that touch _data's content
+   (remove, copy-up) must run in the user namespace: it holds files of the
+   container's ids.
+   --------------------------------------------------------------------- */
+
+struct cove_storage_volume
+{
+  char *name;
+  char *mountpoint;         /* data_dir/volumes/NAME/_data */
+  char *created_at;         /* RFC 3339 with nanoseconds */
+  int64_t created;          /* ns since the epoch */
+  json_t *labels;           /* object of strings; owned, never NULL */
+  json_t *options;          /* object of strings; owned, never NULL */
+  bool anonymous;           /* made for an image's VOLUME or `-v /dst` */
+  bool needs_copy_up;       /* the image's content not copied in yet */
+};
+
+/* true when NAME is a valid volume name: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at
+   most 255 bytes (podman's rule; it becomes a path component).  */
+bool cove_storage_volume_name_valid (const char *name);
+
+/* Create volume NAME (NULL: a random 64-hex-digit name) with LABELS
+   ("KEY=VALUE" strings, may be NULL), marked ANONYMOUS or not, its _data
+   empty (0755) and NeedsCopyUp set.  OUT (may be NULL) gets the record.
+   errnum EEXIST "volume with name X already exists: volume already
+   exists"; EINVAL for an invalid name (podman's message).  Nothing is
+   left behind on failure.  */
+int cove_storage_volume_create (const struct cove_storage_paths *p,
+                                const char *name, char *const *labels,
+                                bool anonymous,
+                                struct cove_storage_volume *out,
+                                struct cove_error **err);
+
+/* The record of volume NAME.  errnum ENOENT "no volume with name \"X\"
+   found: no such volume" (also for a name that cannot exist); EINVAL for
+   a corrupt record.  Free with cove_storage_volume_free.  */
+int cove_storage_volume_load (const struct cove_storage_paths *p,
+                              const char *name,
+                              struct cove_storage_volume *out,
+                              struct cove_error **err);
+
+/* All volumes, sorted by name.  A record that cannot be read is skipped
+   and described in *OUT_WARNINGS (may be NULL; else a NULL-terminated
+   "PATH: why" list, never NULL on success, freed with cove_strv_free).
+   No volumes directory is no volume.  Free *OUT with
+   cove_storage_volume_list_free.  */
+int cove_storage_volume_list (const struct cove_storage_paths *p,
+                              struct cove_storage_volume **out,
+                              size_t *out_n, char ***out_warnings,
+                              struct cove_error **err);
+
+/* Remove volume NAME and its content.  Checks no container: the caller
+   does.  errnum ENOENT as cove_storage_volume_load (also when another
+   process removed it first).  */
+int cove_storage_volume_remove (const struct cove_storage_paths *p,
+                                const char *name, struct cove_error **err);
+
+/* The first use of volume NAME at PATH of the root filesystem ROOTFS (a
+   directory: an image's mounted rootfs): when the volume still needs it
+   and its _data is empty, copy the content of PATH (resolved inside
+   ROOTFS with RESOLVE_IN_ROOT: image content is untrusted; symlinks are
+   copied, never followed) into _data with owners, modes and times, _data
+   itself taking PATH's owner and mode; then clear NeedsCopyUp.  A PATH
+   that is missing or not a directory copies nothing.  Serialised on the
+   volume (flock), so that two first uses copy once.  */
+int cove_storage_volume_copy_up (const struct cove_storage_paths *p,
+                                 const char *name, const char *rootfs,
+                                 const char *path, struct cove_error **err);
+
+void cove_storage_volume_free (struct cove_storage_volume *v);
+void cove_storage_volume_list_free (struct cove_storage_volume *v, size_t n);
+
 #endif

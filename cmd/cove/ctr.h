@@ -62,6 +62,10 @@ char *cove_ctr_run_dir (const struct cove_storage_paths *p, const char *id);
 int cove_ctr_load (struct cove_state_store *st, const char *name_or_id,
                    struct cove_state_container *out, struct cove_error **err);
 
+/* A named point of a command where the tests may have cove killed
+   (COVE_TEST_KILL_AT); nothing in production.  */
+void cove_ctr_test_point (const char *point);
+
 /* Typed reads of the record's extra object, with defaults.  */
 bool cove_ctr_extra_bool (const struct cove_state_container *c,
                           const char *key);

@@ -94,14 +94,24 @@ host_info (void)
   struct statfs sfs;
   bool v2 = statfs ("/sys/fs/cgroup", &sfs) == 0
             && sfs.f_type == CGROUP2_SUPER_MAGIC;
-  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:s}, s:{s:b, s:b}}",
+  /* pause/unpause: no cgroup freezer is delegated to the user here (a v1
+     hierarchy, or v2 without a user tree), so every process of the
+     container's pid namespace gets SIGSTOP/SIGCONT; resource limits
+     likewise cannot apply.  */
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:s}, s:{s:b, s:b},"
+                    " s:s, s:s, s:s}",
                     "arch", go_arch (u.machine), "os", "linux",
                     "kernel", u.release, "hostname", u.nodename,
                     "cgroupVersion", v2 ? "v2" : "v1",
                     "idMappings", id_mappings (),
                     "network", "mode", "none",
                     "security", "rootless", getuid () != 0,
-                    "seccompEnabled", true);
+                    "seccompEnabled", true,
+                    "conmon", "cove-monitor (one per running container)",
+                    "pauseMethod", "signals (SIGSTOP/SIGCONT of every process "
+                    "of the container; no delegated cgroup freezer)",
+                    "resourceLimits", "not applied (no delegated cgroup v2 "
+                    "tree)");
 }
 
 /* The version a shared library reports through FUNC, loaded here only:

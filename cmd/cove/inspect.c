@@ -1,4 +1,4 @@
-/* cove image inspect, cove inspect (images, for now), cove history.  */
+/* cove image inspect, cove inspect (containers first, then images).  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cmd/cove/commands.h"
+#include "cmd/cove/ctrinspect.h"
 #include "cmd/cove/human.h"
 #include "cmd/cove/imgutil.h"
 #include "cmd/cove/listing.h"
@@ -15,7 +16,7 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
-enum { OPT_HELP = 1, OPT_FORMAT, OPT_TYPE };
+enum { OPT_HELP = 1, OPT_FORMAT, OPT_TYPE, OPT_SIZE };
 
 static json_t *
 obj_or_empty (json_t *o)
@@ -70,31 +71,62 @@ inspect_doc (const struct cove_storage_paths *paths,
 static int
 print_docs (json_t *docs, const char *format)
 {
-  if (format == NULL || strcmp (format, "json") == 0)
-    {
-      json_dumpf (docs, stdout, JSON_INDENT (4) | JSON_PRESERVE_ORDER);
-      fputc ('\n', stdout);
-      return 0;
-    }
-  return cove_listing_print (docs, docs, format, format, NULL, true);
+  return cove_ctr_inspect_print (docs, format);
+}
+
+/* NAMES[i] is no container (TYPE container) or neither (TYPE all).  */
+static int
+not_found (const char *type, const char *name)
+{
+  if (strcmp (type, "container") == 0)
+    fprintf (stderr, "Error: inspecting object: no such container %s\n", name);
+  else
+    fprintf (stderr, "Error: inspecting object: no such object: \"%s\"\n", name);
+  return 125;
 }
 
 static int
-inspect_images (int n, char **names, const char *format)
+inspect_images (int n, char **names, const char *format, const char *type,
+                bool size)
 {
   cleanup_error struct cove_error *err = NULL;
   struct cove_storage_paths paths;
   struct cove_storage *s = NULL;
-  if (cove_cmd_store_open (&paths, &s, &err) < 0)
+  /* Containers first, then images, as podman.  */
+  cleanup_free json_t **cdocs = xmalloc0 ((size_t) n * sizeof *cdocs);
+  bool images = strcmp (type, "container") != 0, need_images = false;
+  if (strcmp (type, "image") && cove_ctr_inspect_names (names, n, size, cdocs, &err) < 0)
     return cove_cmd_fail (&err, 125);
+  for (int i = 0; i < n; i++)
+    need_images = need_images || (images && cdocs[i] == NULL);
+  if (need_images && cove_cmd_store_open (&paths, &s, &err) < 0)
+    {
+      for (int i = 0; i < n; i++)
+        json_decref (cdocs[i]);
+      return cove_cmd_fail (&err, 125);
+    }
   json_t *docs = json_array ();
   int ret = 0;
   for (int i = 0; i < n; i++)
     {
       struct cove_storage_image img;
+      if (cdocs[i] || !images)
+        {
+          if (cdocs[i])
+            json_array_append_new (docs, cdocs[i]);
+          else
+            ret = not_found (type, names[i]);
+          continue;
+        }
       if (cove_img_find (s, names[i], &img, &err) < 0)
         {
-          ret = cove_cmd_fail (&err, 125);
+          if (strcmp (type, "all") == 0 && err->errnum == ENOENT)
+            {
+              cove_error_release (&err);
+              ret = not_found (type, names[i]);
+            }
+          else
+            ret = cove_cmd_fail (&err, 125);
           continue;
         }
       json_t *cfg = cove_img_config (s, &img, &err);
@@ -105,7 +137,8 @@ inspect_images (int n, char **names, const char *format)
       json_decref (cfg);
       cove_storage_image_free (&img);
     }
-  cove_cmd_store_close (&paths, s);
+  if (s)
+    cove_cmd_store_close (&paths, s);
   /* podman prints what it found, then fails for what it did not.  */
   int pr = print_docs (docs, format);
   json_decref (docs);
@@ -115,7 +148,8 @@ inspect_images (int n, char **names, const char *format)
 static const struct cove_opt inspect_opts[] = {
   { "format", 'f', COVE_OPT_VALUE, OPT_FORMAT, "string", "Format the output to a Go template or json" },
   { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for inspect" },
-  { "type", 't', COVE_OPT_VALUE, OPT_TYPE, "string", "Specify inspect-object type (image or all)" },
+  { "size", 's', COVE_OPT_BOOL, OPT_SIZE, NULL, "Display total file size (containers)" },
+  { "type", 't', COVE_OPT_VALUE, OPT_TYPE, "string", "Specify inspect-object type (container, image or all)" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
@@ -125,7 +159,8 @@ inspect_main (int argc, char **argv, bool images_only)
   cleanup_error struct cove_error *err = NULL;
   struct cove_opts_parser p;
   cove_opts_init (&p, inspect_opts, argc, argv, true);
-  const char *v, *format = NULL, *type = "all";
+  const char *v, *format = NULL, *type = images_only ? "image" : "all";
+  bool size = false;
   int id;
   while ((id = cove_opts_next (&p, &v, &err)) > 0)
     if (id == OPT_HELP)
@@ -140,16 +175,19 @@ inspect_main (int argc, char **argv, bool images_only)
       format = v;
     else if (id == OPT_TYPE)
       type = v;
+    else if (id == OPT_SIZE)
+      size = strcmp (v, "true") == 0;
   int n;
   cleanup_free char **rest = cove_opts_rest (&p, &n);
   cove_opts_free (&p);
   if (id < 0)
     return cove_cmd_fail (&err, 125);
-  if (strcmp (type, "all") && strcmp (type, "image"))
-    return cove_cmd_usage_error ("invalid --type `%s`: only image objects exist yet", type);
+  if (strcmp (type, "all") && strcmp (type, "image") && strcmp (type, "container"))
+    return cove_cmd_usage_error ("invalid type \"%s\": must be \"container\", "
+                                 "\"image\" or \"all\"", type);
   if (n == 0)
     return cove_cmd_usage_error ("inspect requires at least one argument");
-  return inspect_images (n, rest, format);
+  return inspect_images (n, rest, format, type, size);
 }
 
 int

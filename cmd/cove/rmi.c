@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cmd/cove/commands.h"
+#include "cmd/cove/ctr.h"
+#include "cmd/cove/ctrops.h"
 #include "cmd/cove/imgutil.h"
 #include "cmd/cove/opts.h"
 #include "cmd/cove/output.h"
@@ -60,6 +62,69 @@ parse (int argc, char **argv, const struct cove_opt *table, const char *usage,
   return rest;
 }
 
+/* The containers of the user's store that use image ID, as a new
+   NULL-terminated list of their ids; NULL when none (or the store cannot
+   be read: then nothing is known to use it).  */
+static char **
+image_users (const struct cove_storage_paths *paths, const char *id)
+{
+  struct cove_state_store st;
+  if (cove_state_store_open (&st, paths->data_dir, NULL) < 0)
+    return NULL;
+  struct cove_state_container *all = NULL;
+  size_t n = 0;
+  char **warnings = NULL, **users = NULL;
+  if (cove_state_list (&st, &all, &n, &warnings, NULL) == 0)
+    {
+      for (size_t i = 0; i < n; i++)
+        if (all[i].image_id && strcmp (all[i].image_id, id) == 0)
+          cove_strv_append (&users, all[i].id);
+      cove_strv_free (warnings);
+      cove_state_container_list_free (all, n);
+    }
+  cove_state_store_close (&st);
+  return users;
+}
+
+/* 0 when no container uses IMG, or FORCE removed them; else podman's
+   error and exit status 2.  */
+static int
+free_image (const struct cove_storage_paths *paths,
+            const struct cove_storage_image *img, bool force)
+{
+  cleanup_strv char **users = image_users (paths, img->id);
+  if (users == NULL)
+    return 0;
+  if (!force)
+    {
+      fprintf (stderr, "Error: image used by %s: image is in use by a "
+               "container: consider listing external containers and "
+               "force-removing image\n", users[0]);
+      return 2;
+    }
+  cleanup_error struct cove_error *err = NULL;
+  struct cove_state_store st;
+  if (cove_state_store_open (&st, paths->data_dir, &err) < 0)
+    return cove_cmd_fail (&err, 125);
+  int ret = 0;
+  for (char **u = users; *u && ret == 0; u++)
+    {
+      struct cove_state_container c;
+      if (cove_ctr_load (&st, *u, &c, &err) < 0)
+        {
+          cove_error_release (&err);
+          continue;
+        }
+      if (cove_ctr_remove (paths, &st, &c, true, false, &err) < 0
+          && err->errnum != ENOENT)
+        ret = cove_cmd_fail (&err, 125);
+      cove_error_release (&err);
+      cove_state_container_free (&c);
+    }
+  cove_state_store_close (&st);
+  return ret;
+}
+
 /* Remove IMG entirely, printing what podman prints.  */
 static int
 remove_image (struct cove_storage *s, struct cove_storage_image *img,
@@ -76,7 +141,8 @@ remove_image (struct cove_storage *s, struct cove_storage_image *img,
 /* rmi of one image as the user named it.  Returns 0, or podman's exit
    status: 1 not found, 125 other failures (after printing the error).  */
 static int
-rmi_one (struct cove_storage *s, const char *user, bool force)
+rmi_one (const struct cove_storage_paths *paths, struct cove_storage *s,
+         const char *user, bool force)
 {
   cleanup_error struct cove_error *err = NULL;
   struct cove_storage_image img;
@@ -103,6 +169,8 @@ rmi_one (struct cove_storage *s, const char *user, bool force)
   else if (n > 1 && !force)
     ret = cove_cmd_usage_error ("unable to delete image \"%s\" by ID with more "
                                 "than one tag: please force removal", img.id);
+  else if ((ret = free_image (paths, &img, force)) != 0)
+    ;
   else if (remove_image (s, &img, &err) < 0)
     ret = cove_cmd_fail (&err, 125);
   cove_storage_image_free (&img);
@@ -110,7 +178,8 @@ rmi_one (struct cove_storage *s, const char *user, bool force)
 }
 
 static int
-rmi_all (struct cove_storage *s)
+rmi_all (const struct cove_storage_paths *paths, struct cove_storage *s,
+         bool force)
 {
   cleanup_error struct cove_error *err = NULL;
   struct cove_storage_image *all = NULL;
@@ -120,6 +189,8 @@ rmi_all (struct cove_storage *s)
   int ret = 0;
   for (size_t i = 0; i < n; i++)
     {
+      if (ret == 0)
+        ret = free_image (paths, &all[i], force);
       if (ret == 0 && remove_image (s, &all[i], &err) < 0)
         ret = cove_cmd_fail (&err, 125);
       cove_storage_image_free (&all[i]);
@@ -148,10 +219,10 @@ cove_cmd_rmi (int argc, char **argv)
   struct cove_storage *s = NULL;
   if (cove_cmd_store_open (&paths, &s, &err) < 0)
     return cove_cmd_fail (&err, 125);
-  int ret = flags[1] ? rmi_all (s) : 0;
+  int ret = flags[1] ? rmi_all (&paths, s, flags[0]) : 0;
   for (int i = 0; i < n; i++)
     {
-      int r = rmi_one (s, rest[i], flags[0]);
+      int r = rmi_one (&paths, s, rest[i], flags[0]);
       /* As podman: 125 wins over 1 (not found).  */
       if (r == 125 || (r != 0 && ret == 0))
         ret = r;
@@ -316,12 +387,11 @@ cove_cmd_image_prune (int argc, char **argv)
   int ret = 0;
   if (cove_storage_image_list (s, &all, &count, &err) < 0)
     ret = cove_cmd_fail (&err, 125);
-  /* No container can use an image yet (containers have no lifecycle of
-     their own), so -a removes every image.  */
   for (size_t i = 0; i < count; i++)
     {
       bool dangling = all[i].names == NULL || all[i].names[0] == NULL;
-      if (ret == 0 && (dangling || flags[1]))
+      cleanup_strv char **users = ret == 0 ? image_users (&paths, all[i].id) : NULL;
+      if (ret == 0 && users == NULL && (dangling || flags[1]))
         {
           if (cove_storage_image_remove (s, all[i].id, &err) < 0)
             ret = cove_cmd_fail (&err, 125);

@@ -1,181 +1,127 @@
-/* cove run: parse the request, enter the user namespace, write the
-   container's config.json and run it in the foreground.  */
+/* cove run and cove create: make a container from the options, then (run)
+   start it through its monitor and follow it, or print its id (-d).  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cmd/cove/commands.h"
+#include "cmd/cove/ctr.h"
+#include "cmd/cove/ctrcreate.h"
 #include "cmd/cove/opts.h"
 #include "cmd/cove/output.h"
-#include "cmd/cove/runimage.h"
 #include "cmd/cove/runopts.h"
-#include "pkg/runtime/runtime.h"
-#include "pkg/spec/spec.h"
+#include "pkg/monitor/monitor.h"
 #include "pkg/util/cleanup.h"
-#include "pkg/util/files.h"
-#include "pkg/util/xalloc.h"
-#include "rootless/rootless.h"
-#include "storage/storage.h"
 
 static const char run_usage[]
     = "cove run [options] IMAGE [COMMAND [ARG...]]\n"
       "  cove run [options] --rootfs DIR [--] COMMAND [ARG...]";
+static const char create_usage[]
+    = "cove create [options] IMAGE [COMMAND [ARG...]]\n"
+      "  cove create [options] --rootfs DIR [--] COMMAND [ARG...]";
+static const char create_description[]
+    = "Create but do not start a container";
 static const char run_description[]
     = "Run a command in a new container, from an image or a root filesystem "
       "directory";
 
-/* 64 random hex digits, as podman's container ids.  */
+/* The container exists: start it through its monitor, and either print
+   its id (-d) or follow it to its end.  */
 static int
-make_id (char out[65], struct cove_error **err)
+start_run (struct cove_run_options *o, const struct cove_storage_paths *paths,
+           const struct cove_state_container *c, int *out_status,
+           struct cove_error **err)
 {
-  unsigned char raw[32];
-  size_t got = 0;
-  while (got < sizeof raw)
+  if (o->detach)
     {
-      ssize_t n = getrandom (raw + got, sizeof raw - got, 0);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return cove_error_set (err, errno, "getrandom");
-      got += n;
+      if (cove_ctr_launch (paths, c, -1, out_status, err) < 0)
+        return -1;
+      printf ("%s\n", c->id);
+      return 0;
     }
-  for (size_t i = 0; i < sizeof raw; i++)
-    snprintf (out + 2 * i, 3, "%02x", raw[i]);
-  return 0;
-}
-
-/* Write REQ's config.json into the container directory DIR.  */
-static int
-write_config (const struct cove_spec_request *req, const char *dir,
-              struct cove_error **err)
-{
-  json_t *spec = cove_spec_generate (req, err);
-  if (spec == NULL)
+  int sp[2];
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return cove_error_set (err, errno, "socketpair");
+  int r = cove_ctr_launch (paths, c, sp[1], out_status, err);
+  close (sp[1]);
+  if (r < 0)
+    {
+      close (sp[0]);
+      return -1;
+    }
+  struct cove_attach_options a = {
+    .stdin = o->interactive, .tty = o->req.terminal,
+    .sig_proxy = o->sig_proxy, .detach_keys = o->detach_keys,
+  };
+  int status;
+  if (cove_monitor_attach (sp[0], &a, &status, err) < 0)
     return -1;
-  cleanup_free char *text = json_dumps (spec, JSON_INDENT (2) | JSON_COMPACT);
-  json_decref (spec);
-  if (text == NULL)
-    return cove_error_set (err, ENOMEM, "serialise config.json");
-  cleanup_free char *config = xasprintf ("%s/config.json", dir);
-  /* Not fsync'ed: a container's config does not outlive a reboot of the
-     container, and the sync would cost a fifth of a start.  */
-  return cove_file_write_atomic (config, text, strlen (text), 0600, 0, err);
-}
-
-/* Without -i the container reads nothing: stdin is /dev/null, as podman.  */
-static int
-detach_stdin (struct cove_error **err)
-{
-  cleanup_close int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return cove_error_set (err, errno, "open `/dev/null`");
-  if (dup2 (fd, 0) < 0)
-    return cove_error_set (err, errno, "dup2 stdin");
+  /* Detached with the keys: the container runs on.  */
+  *out_status = status < 0 ? 0 : status;
   return 0;
 }
 
-/* The container's directory, config and (for an image) root filesystem:
-   everything before the runtime.  *OUT_DIR is set as soon as the directory
-   exists, so that the caller removes it whatever fails later.  */
+/* Create the container (and for run, start it); *OUT_ID its id.  */
 static int
-prepare (struct cove_run_options *o, const struct cove_storage_paths *paths,
-         const char *id, char **out_dir, int *out_status,
-         struct cove_error **err)
+create_container (struct cove_run_options *o, bool start, char **out_id,
+                  int *out_status, struct cove_error **err)
 {
-  struct cove_storage *s = NULL;
-  struct cove_storage_image img;
-  bool have_img = false;
-  int r = 0;
-  if (o->image)
+  struct cove_storage_paths paths;
+  struct cove_state_store st;
+  if (cove_ctr_store_open (&paths, &st, err) < 0)
+    return -1;
+  int r = cove_ctr_create (o, &paths, &st, out_id, out_status, err);
+  cove_ctr_test_point ("run:created");
+  struct cove_state_container c;
+  if (r == 0 && start && (r = cove_state_load (&st, *out_id, &c, err)) == 0)
     {
-      r = cove_storage_open (paths, &s, err);
-      if (r == 0)
-        r = cove_run_image_resolve (o, s, &img, out_status, err);
-      have_img = r == 0;
+      r = start_run (o, &paths, &c, out_status, err);
+      cove_state_container_free (&c);
     }
-  if (r == 0)
-    {
-      *out_dir = cove_storage_container_dir_create (paths, id, err);
-      r = *out_dir ? 0 : -1;
-    }
-  if (r == 0 && have_img)
-    r = cove_run_image_mount (o, s, &img, id, err);
-  if (r == 0)
-    r = write_config (&o->req, *out_dir, err);
-  if (have_img)
-    cove_storage_image_free (&img);
-  if (s)
-    cove_storage_close (s);
+  cove_ctr_store_close (&paths, &st);
   return r;
 }
 
+/* run and create: parse, make (and start), report.  */
 static int
-run_container (struct cove_run_options *o, int *out_status,
-               struct cove_error **err)
+run_or_create (int argc, char **argv, bool start, const char *usage,
+               const char *desc)
 {
-  char id[65];
-  if (cove_cmd_enter_userns (err) < 0)
-    return -1;
-  if (make_id (id, err) < 0)
-    return -1;
-  o->req.id = id;
-  if (!o->interactive && detach_stdin (err) < 0)
-    return -1;
-
-  struct cove_storage_paths paths;
-  if (cove_storage_paths_init (&paths, err) < 0)
-    return -1;
-  cleanup_free char *dir = NULL;
-  int ret = prepare (o, &paths, id, &dir, out_status, err);
-  struct cove_runtime_process proc;
-  if (ret == 0)
-    ret = cove_runtime_create (dir, paths.runtime_dir, &proc, out_status, err);
-  if (ret == 0)
-    ret = cove_runtime_wait (&proc, o->sig_proxy, out_status, err);
-  cove_storage_paths_free (&paths);
-  /* Until containers have a lifecycle of their own (ps, rm), a foreground
-     run leaves no record behind, as with --rm.  The root filesystem's
-     mount goes with this process's mount namespace.  */
-  if (dir)
+  struct cove_run_options o;
+  cleanup_error struct cove_error *err = NULL;
+  int r = cove_run_options_parse (&o, argc, argv, &err);
+  int status = r < 0 ? 125 : 0;
+  cleanup_free char *id = NULL;
+  if (r == COVE_RUN_OPTIONS_HELP)
+    cove_opts_print_help (stdout, usage, desc, cove_run_option_table);
+  else if (r == 0)
     {
-      cleanup_free char *merged = xasprintf ("%s/merged", dir);
-      (void) umount2 (merged, MNT_DETACH);
-      cove_rm_rf (dir, NULL);
+      status = 125;
+      r = create_container (&o, start, &id, &status, &err);
+      if (r == 0 && !start)
+        {
+          printf ("%s\n", id);
+          status = 0;
+        }
     }
-  return ret;
+  cove_run_options_free (&o);
+  /* A failed pull printed its own error.  */
+  if (r < 0 && err)
+    return cove_cmd_fail (&err, status);
+  return status;
 }
 
 int
 cove_cmd_run (int argc, char **argv)
 {
-  struct cove_run_options o;
-  cleanup_error struct cove_error *err = NULL;
-  int r = cove_run_options_parse (&o, argc, argv, &err);
-  if (r == COVE_RUN_OPTIONS_HELP)
-    {
-      cove_opts_print_help (stdout, run_usage, run_description,
-                            cove_run_option_table);
-      cove_run_options_free (&o);
-      return 0;
-    }
-  if (r < 0)
-    {
-      cove_run_options_free (&o);
-      return cove_cmd_fail (&err, 125);
-    }
-  int status = 125;
-  if (run_container (&o, &status, &err) < 0)
-    {
-      cove_run_options_free (&o);
-      /* A failed pull printed its own error.  */
-      return err ? cove_cmd_fail (&err, status) : status;
-    }
-  cove_run_options_free (&o);
-  return status;
+  return run_or_create (argc, argv, true, run_usage, run_description);
+}
+
+int
+cove_cmd_create (int argc, char **argv)
+{
+  return run_or_create (argc, argv, false, create_usage, create_description);
 }

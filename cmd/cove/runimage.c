@@ -97,32 +97,3 @@ cove_run_image_resolve (struct cove_run_options *o, struct cove_storage *s,
   apply_config (o, o->image_config);
   return 0;
 }
-
-int
-cove_run_image_mount (struct cove_run_options *o, struct cove_storage *s,
-                      const struct cove_storage_image *img, const char *id,
-                      struct cove_error **err)
-{
-  /* We are uid 0 of the user namespace but in the host's mount namespace,
-     which it does not own: the overlay goes into a namespace of our own,
-     which the container's (a copy of it) inherits.  */
-  if (unshare (CLONE_NEWNS) < 0)
-    return cove_error_set (err, errno, "create mount namespace");
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-    return cove_error_set (err, errno, "make mounts private");
-  struct cove_storage_paths paths;
-  enum cove_storage_driver driver;
-  if (cove_storage_paths_init (&paths, err) < 0)
-    return -1;
-  int r = cove_conf_storage_driver (&paths, &driver, err);
-  cove_storage_paths_free (&paths);
-  if (r < 0)
-    return -1;
-  char *path = NULL;
-  if (cove_storage_rootfs_mount (s, img, id, driver, &path, err) < 0)
-    return cove_error_wrap (err, "mount the root filesystem of %.12s", img->id);
-  free (o->rootfs);
-  o->rootfs = path;
-  o->req.rootfs = path;
-  return 0;
-}

@@ -14,11 +14,4 @@ int cove_run_image_resolve (struct cove_run_options *o, struct cove_storage *s,
                             struct cove_storage_image *out_img,
                             int *out_status, struct cove_error **err);
 
-/* Mount IMG's root filesystem for container ID in a mount namespace of
-   this process's own (so that nothing is visible outside and everything
-   goes away with the process), and point O->req.rootfs at it.  */
-int cove_run_image_mount (struct cove_run_options *o, struct cove_storage *s,
-                          const struct cove_storage_image *img,
-                          const char *id, struct cove_error **err);
-
 #endif

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@ enum
   OPT_CGROUPNS, OPT_RM, OPT_NAME, OPT_SIG_PROXY, OPT_PULL, OPT_PLATFORM,
   OPT_TLS_VERIFY, OPT_DETACH, OPT_CIDFILE, OPT_LABEL, OPT_RESTART,
   OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_INIT, OPT_INIT_PATH, OPT_LOG_DRIVER,
-  OPT_LOG_OPT, OPT_MOUNT, OPT_VOLUMES_FROM, OPT_DETACH_KEYS,
+  OPT_LOG_OPT, OPT_MOUNT, OPT_VOLUMES_FROM, OPT_DETACH_KEYS, OPT_MEMORY,
+  OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_PIDS_LIMIT,
 };
 
 const struct cove_opt cove_run_option_table[] = {
@@ -27,6 +29,8 @@ const struct cove_opt cove_run_option_table[] = {
   { "cap-drop", 0, COVE_OPT_VALUE, OPT_CAP_DROP, "strings", "Drop capabilities from the container" },
   { "cidfile", 0, COVE_OPT_VALUE, OPT_CIDFILE, "string", "Write the container ID to the file" },
   { "cgroupns", 0, COVE_OPT_VALUE, OPT_CGROUPNS, "string", "cgroup namespace to use: host or private" },
+  { "cpu-shares", 'c', COVE_OPT_VALUE, OPT_CPU_SHARES, "uint", "CPU shares (relative weight); needs a delegated cgroup v2 tree" },
+  { "cpus", 0, COVE_OPT_VALUE, OPT_CPUS, "float", "Number of CPUs; needs a delegated cgroup v2 tree" },
   { "detach", 'd', COVE_OPT_BOOL, OPT_DETACH, NULL, "Run container in background and print container ID" },
   { "detach-keys", 0, COVE_OPT_VALUE, OPT_DETACH_KEYS, "string", "Override the key sequence for detaching a container (default \"ctrl-p,ctrl-q\")" },
   { "entrypoint", 0, COVE_OPT_VALUE, OPT_ENTRYPOINT, "string", "Overwrite the default ENTRYPOINT (a string or a JSON array)" },
@@ -42,11 +46,14 @@ const struct cove_opt cove_run_option_table[] = {
   { "label", 'l', COVE_OPT_VALUE, OPT_LABEL, "stringArray", "Set metadata on container" },
   { "log-driver", 0, COVE_OPT_VALUE, OPT_LOG_DRIVER, "string", "Logging driver for the container: k8s-file (default) or none" },
   { "log-opt", 0, COVE_OPT_VALUE, OPT_LOG_OPT, "stringArray", "Logging driver options (max-size=SIZE)" },
+  { "memory", 'm', COVE_OPT_VALUE, OPT_MEMORY, "string", "Memory limit (format: <number>[<unit>]); needs a delegated cgroup v2 tree" },
+  { "memory-swap", 0, COVE_OPT_VALUE, OPT_MEMORY_SWAP, "string", "Swap limit equal to memory plus swap; needs a delegated cgroup v2 tree" },
   { "mount", 0, COVE_OPT_VALUE, OPT_MOUNT, "stringArray", "Attach a filesystem mount to the container (type=bind|volume|tmpfs,...)" },
   { "name", 0, COVE_OPT_VALUE, OPT_NAME, "string", "Assign a name to the container" },
   { "network", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Network mode: none (default) or host" },
   { "net", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Alias of --network" },
   { "pid", 0, COVE_OPT_VALUE, OPT_PID, "string", "PID namespace to use: host or private" },
+  { "pids-limit", 0, COVE_OPT_VALUE, OPT_PIDS_LIMIT, "int", "Tune container pids limit; needs a delegated cgroup v2 tree" },
   { "platform", 0, COVE_OPT_VALUE, OPT_PLATFORM, "string", "Specify the platform for selecting the image when pulling (os/arch[/variant])" },
   { "pull", 0, COVE_OPT_VALUE, OPT_PULL, "string", "Pull image policy: missing (default), always, never, newer" },
   { "read-only", 0, COVE_OPT_BOOL, OPT_READ_ONLY, NULL, "Make the container's root filesystem read-only" },
@@ -311,6 +318,38 @@ parse_log_driver (struct cove_run_options *o, const char *v,
   return 0;
 }
 
+/* --memory, --cpus...: validated, then (cove_run_options_parse) a
+   warning that they cannot apply, as rootless podman on cgroup v1.  */
+static int
+parse_limit (struct cove_run_options *o, int id, const char *v,
+             struct cove_error **err)
+{
+  char *end;
+  int64_t size;
+  errno = 0;
+  if (id == OPT_MEMORY || id == OPT_MEMORY_SWAP)
+    {
+      if (strcmp (v, "-1") != 0 && parse_size (v, &size, err) < 0)
+        return -1;
+    }
+  else if (id == OPT_CPUS)
+    {
+      double d = strtod (v, &end);
+      if (end == v || *end || errno || d < 0)
+        return cove_error_set (err, EINVAL, "invalid argument \"%s\" for "
+                               "\"--cpus\" flag", v);
+    }
+  else
+    {
+      long long n = strtoll (v, &end, 10);
+      if (end == v || *end || errno || n < -1)
+        return cove_error_set (err, EINVAL, "invalid argument \"%s\" for "
+                               "a resource limit", v);
+    }
+  o->resource_limits = true;
+  return 0;
+}
+
 static int
 apply_option (struct cove_run_options *o, int id, const char *v,
               struct cove_error **err)
@@ -360,6 +399,9 @@ apply_option (struct cove_run_options *o, int id, const char *v,
     case OPT_MOUNT: add (&o->mounts, v); return 0;
     case OPT_VOLUMES_FROM: add (&o->volumes_from, v); return 0;
     case OPT_DETACH_KEYS: o->detach_keys = v; return 0;
+    case OPT_MEMORY: case OPT_MEMORY_SWAP: case OPT_CPUS:
+    case OPT_CPU_SHARES: case OPT_PIDS_LIMIT:
+      return parse_limit (o, id, v, err);
     default: return cove_error_set (err, EINVAL, "unhandled option %d", id);
     }
 }
@@ -411,6 +453,10 @@ cove_run_options_parse (struct cove_run_options *o, int argc, char **argv,
       free (rest);
       return -1;
     }
+  if (o->resource_limits)
+    fputs ("WARN[0000] Resource limits are not supported and ignored: they "
+           "need a cgroup v2 tree delegated to the user (this host has "
+           "none)\n", stderr);
   if (o->rootfs == NULL)
     {
       /* IMAGE [COMMAND [ARG...]]: the image comes first.  */

@@ -53,6 +53,7 @@ struct cove_run_options
   char **mounts;                 /* --mount type=...,..., owned */
   char **volumes_from;           /* --volumes-from CTR[:ro|rw], owned */
   const char *detach_keys;       /* --detach-keys, NULL = ctrl-p,ctrl-q */
+  bool resource_limits;          /* --memory, --cpus...: given, and ignored */
 };
 
 extern const struct cove_opt cove_run_option_table[];

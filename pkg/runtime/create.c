@@ -349,3 +349,17 @@ cove_runtime_create (const char *bundle, const char *state_dir,
     *out_status = 0;
   return r;
 }
+
+/* The parent's side of the sync protocol, shared with exec.c.  */
+int
+runtime_sync_child (int sock, int *console, struct cove_error **out_child_err,
+                    struct cove_error **err)
+{
+  return sync_with_child (sock, console, out_child_err, err);
+}
+
+int
+runtime_reap_failed (int pidfd, bool kill_it)
+{
+  return reap_failed (pidfd, kill_it);
+}

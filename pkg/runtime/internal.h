@@ -172,6 +172,33 @@ int runtime_process_identity (const struct runtime_config *cfg,
 int runtime_process_exec (const struct runtime_config *cfg, int *out_status,
                           struct cove_error **err);
 
+/* create.c: the parent's side of the sync socket (see create.c), for
+   exec.c too.  Reads until EOF (the child exec'd: returns 0), a pty
+   master (stored in *CONSOLE), or an error of the child (returns 0 with
+   *OUT_CHILD_ERR set); -1 when talking to the child failed.  */
+int runtime_sync_child (int sock, int *console,
+                        struct cove_error **out_child_err,
+                        struct cove_error **err);
+/* Reap a child that failed before exec (killing it first when KILL_IT):
+   its own 126 or 127, else 125.  */
+int runtime_reap_failed (int pidfd, bool kill_it);
+
+/* exec-user.c: a user of a running container, "name|uid[:group|gid]",
+   resolved in the /etc/passwd and /etc/group under ROOTFD (the
+   container's root, untrusted).  errnum ENOENT: no such user or group
+   (podman's message); EINVAL: malformed.  */
+struct runtime_user
+{
+  uid_t uid;
+  gid_t gid;
+  gid_t *gids;        /* supplementary groups, owned */
+  size_t n_gids;
+  char *home;         /* from passwd, "/" when unknown */
+};
+int runtime_user_resolve (int rootfd, const char *spec,
+                          struct runtime_user *out, struct cove_error **err);
+void runtime_user_free (struct runtime_user *u);
+
 /* wait.c */
 
 /* The exit code of a process from its waitid result: its status, or 128+N

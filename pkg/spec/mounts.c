@@ -74,15 +74,31 @@ is_known_option (const char *o)
                                        "private", "rprivate", "shared",
                                        "rshared", "slave", "rslave", "nosuid",
                                        "suid", "nodev", "dev", "noexec", "exec",
-                                       NULL };
+                                       "nocopy", "copy", NULL };
   for (size_t i = 0; known[i]; i++)
     if (strcmp (o, known[i]) == 0)
       return true;
   return false;
 }
 
-/* -v SRC:DST[:OPTS] with SRC an absolute host path (named volumes come
-   with the volumes issue).  */
+/* true when the comma-separated OPTS (may be NULL) contain WORD.  */
+static bool
+has_option (const char *opts, const char *word)
+{
+  size_t n = strlen (word);
+  for (const char *o = opts; o != NULL;)
+    {
+      if (strncmp (o, word, n) == 0 && (o[n] == ',' || o[n] == '\0'))
+        return true;
+      o = strchr (o, ',');
+      if (o)
+        o++;
+    }
+  return false;
+}
+
+/* -v SRC:DST[:OPTS] with SRC an absolute host path (cmd/ turned volume
+   names into their directories already).  */
 static int
 add_volume (json_t *m, const char *spec, struct cove_error **err)
 {
@@ -105,7 +121,9 @@ add_volume (json_t *m, const char *spec, struct cove_error **err)
   struct stat st;
   if (stat (copy, &st) < 0)
     return cove_error_set (err, errno, "bind mount source `%s`", copy);
-  json_t *options = json_pack ("[s]", "rbind");
+  /* "bind" asks for a bind mount without the mounts below SRC.  */
+  json_t *options = json_pack ("[s]", has_option (opts, "bind") ? "bind"
+                                                                : "rbind");
   cleanup_free char *optcopy = xstrdup (opts ? opts : "");
   for (char *o = optcopy, *next; o && *o; o = next)
     {
@@ -119,7 +137,8 @@ add_volume (json_t *m, const char *spec, struct cove_error **err)
                                  "unknown option `%s`", spec, o);
         }
       if (strcmp (o, "z") && strcmp (o, "Z") && strcmp (o, "rbind")
-          && strcmp (o, "bind") && strcmp (o, "rw"))
+          && strcmp (o, "bind") && strcmp (o, "rw") && strcmp (o, "nocopy")
+          && strcmp (o, "copy"))
         json_array_append_new (options, json_string (o));
     }
   json_array_append_new (m, json_pack ("{s:s, s:s, s:s, s:o}", "destination",
@@ -154,6 +173,24 @@ add_tmpfs (json_t *m, const char *spec, struct cove_error **err)
   return 0;
 }
 
+/* --init: the host's cove-init, read-only, at COVE_SPEC_INIT_PATH.  */
+static int
+add_init (json_t *m, const char *path, struct cove_error **err)
+{
+  static const char *const opts[] = { "bind", "ro", "nosuid", "nodev", NULL };
+  struct stat st;
+  if (path[0] != '/')
+    return cove_error_set (err, EINVAL, "invalid init path `%s`: "
+                           "must be absolute", path);
+  if (stat (path, &st) < 0)
+    return cove_error_set (err, errno, "init binary `%s`", path);
+  if (!S_ISREG (st.st_mode))
+    return cove_error_set (err, EINVAL, "init binary `%s`: not a regular "
+                           "file", path);
+  add_mount (m, COVE_SPEC_INIT_PATH, "bind", path, opts);
+  return 0;
+}
+
 json_t *
 spec_mounts (const struct cove_spec_request *req, struct cove_error **err)
 {
@@ -174,6 +211,9 @@ spec_mounts (const struct cove_spec_request *req, struct cove_error **err)
   for (size_t i = 0; req->tmpfs && req->tmpfs[i]; i++)
     if (add_tmpfs (m, req->tmpfs[i], err) < 0)
       goto fail;
+  /* Last, so that no tmpfs of /run (--read-only) hides it.  */
+  if (req->init_path && add_init (m, req->init_path, err) < 0)
+    goto fail;
   return m;
 fail:
   json_decref (m);

@@ -125,6 +125,11 @@ build_args (const struct cove_spec_request *req, struct cove_error **err)
                       "CMD or ENTRYPOINT from image");
       return NULL;
     }
+  if (req->init_path)
+    {
+      json_array_insert_new (args, 0, json_string ("--"));
+      json_array_insert_new (args, 0, json_string (COVE_SPEC_INIT_PATH));
+    }
   return args;
 }
 

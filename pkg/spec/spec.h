@@ -8,6 +8,9 @@
 
 #include "pkg/util/error.h"
 
+/* Where the init of --init is mounted in the container.  */
+#define COVE_SPEC_INIT_PATH "/run/cove-init"
+
 /* How a namespace of the container is made.  */
 enum cove_spec_ns
 {
@@ -49,6 +52,10 @@ struct cove_spec_request
   const char *seccomp;      /* NULL: default profile, "unconfined", or a file */
   char **volumes;           /* -v SRC:DST[:OPTS] */
   char **tmpfs;             /* --tmpfs DST[:OPTS] */
+  const char *init_path;    /* --init: this host file (cove-init) is
+                               bind-mounted read-only at /run/cove-init
+                               and process.args becomes
+                               ["/run/cove-init", "--", ARGS...] */
   char **ulimits;           /* --ulimit NAME=SOFT[:HARD] */
   enum cove_spec_ns ns[COVE_SPEC_NS_COUNT];
   /* From the image's config (all NULL for a --rootfs run).  The request's

@@ -39,6 +39,22 @@ char *state_name_target (struct cove_state_store *s, const char *name);
 int state_name_release (struct cove_state_store *s, const char *name,
                         const char *id, struct cove_error **err);
 
+/* Whether record C must survive a power cut (fsync'ed): a created or
+   stopped container outlives a reboot; one being configured, running or
+   paused, or --rm, does not (state_proc tells the truth after a boot).  */
+static inline bool
+state_durable (const struct cove_state_container *c)
+{
+  return !c->auto_remove && c->state != COVE_STATE_CONFIGURED
+         && c->state != COVE_STATE_RUNNING && c->state != COVE_STATE_PAUSED;
+}
+
+/* Reserve NAME for ID: 0, or 1 when in use by a record (its id in
+   *OUT_OWNER), or -1.  A name left by a dead process is taken over.  */
+int state_name_reserve (struct cove_state_store *s, const char *name,
+                        const char *id, char **out_owner,
+                        struct cove_error **err);
+
 /* A DIR stream over the store's root (a new fd, so that S->dirfd stays
    usable), or NULL with *ERR.  */
 DIR *state_open_root (struct cove_state_store *s, struct cove_error **err);

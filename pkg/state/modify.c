@@ -45,6 +45,7 @@ cove_state_update (struct cove_state_store *s, const char *id,
   if (state_read_record (fd, id, &c, err) < 0)
     return cove_error_wrap (err, "read `%s/%s/" STATE_FILE "`", s->root, id);
   cleanup_free char *old_name = c.name ? xstrdup (c.name) : NULL;
+  bool was_durable = state_durable (&c);
   if (fn (&c, ctx, err) < 0)
     {
       cove_state_container_free (&c);
@@ -56,7 +57,7 @@ cove_state_update (struct cove_state_store *s, const char *id,
   c.id = xstrdup (id);
   free (c.name);
   c.name = cove_steal_pointer (&old_name);
-  bool transient = c.state == COVE_STATE_RUNNING || c.state == COVE_STATE_PAUSED;
+  bool durable = state_durable (&c);
   cleanup_free char *json = cove_state_container_dump (&c);
   cove_state_container_free (&c);
   /* Never write what the next reader would reject (a negative pid, a
@@ -65,10 +66,20 @@ cove_state_update (struct cove_state_store *s, const char *id,
     return cove_error_wrap (err, "invalid container record after update");
   cleanup_free char *path = xasprintf ("%s/%s/" STATE_FILE, s->root, id);
   if (cove_file_write_atomic (path, json, strlen (json), 0600,
-                              transient ? 0 : COVE_FILE_SYNC, err) < 0)
+                              durable ? COVE_FILE_SYNC : 0, err) < 0)
     {
       cove_state_container_free (&c);
       return -1;
+    }
+  /* First durable version of a record made without syncs: its directory
+     entries (the record's, the name's) must reach the disk too.  */
+  if (durable && !was_durable)
+    {
+      (void) fsync (s->dirfd);
+      cleanup_close int names = openat (s->dirfd, "names",
+                                        O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (names >= 0)
+        (void) fsync (names);
     }
   if (out)
     *out = c;
@@ -172,4 +183,58 @@ state_sweep_leftover (struct cove_state_store *s, const char *entry,
     return finish_remove (s, fd, id, entry, err) < 0 ? -1 : 1;
   cleanup_free char *path = xasprintf ("%s/%s", s->root, entry);
   return cove_rm_rf (path, err) < 0 ? -1 : 1;
+}
+
+/* Rewrite the record under its lock FD with NAME as its name.  */
+static int
+write_renamed (struct cove_state_store *s, int fd, const char *id,
+               const char *name, char **out_old, struct cove_error **err)
+{
+  struct cove_state_container c = { 0 };
+  if (state_read_record (fd, id, &c, err) < 0)
+    return cove_error_wrap (err, "read `%s/%s/" STATE_FILE "`", s->root, id);
+  *out_old = c.name;
+  c.name = (char *) name;
+  cleanup_free char *json = cove_state_container_dump (&c);
+  c.name = NULL;
+  cove_state_container_free (&c);
+  cleanup_free char *path = xasprintf ("%s/%s/" STATE_FILE, s->root, id);
+  return cove_file_write_atomic (path, json, strlen (json), 0600,
+                                 COVE_FILE_SYNC, err);
+}
+
+int
+cove_state_rename (struct cove_state_store *s, const char *id,
+                   const char *new_name, struct cove_error **err)
+{
+  if (!cove_state_name_valid (new_name))
+    return cove_error_set (err, EINVAL, "invalid name `%s`: names must "
+                           "match [a-zA-Z0-9][a-zA-Z0-9_.-]*", new_name);
+  cleanup_close int fd = lock_record (s, id, err);
+  if (fd < 0)
+    return -1;
+  cleanup_free char *owner = NULL;
+  int r = state_name_reserve (s, new_name, id, &owner, err);
+  if (r < 0)
+    return -1;
+  if (r == 1 && strcmp (owner, id) == 0)
+    return 0;  /* its name already */
+  if (r == 1)
+    return cove_error_set_plain (err, EEXIST, "the container name \"%s\" is "
+                                 "already in use by %s. You have to remove "
+                                 "that container to be able to reuse that "
+                                 "name: that name is already in use",
+                                 new_name, owner);
+  cleanup_free char *old = NULL;
+  if (write_renamed (s, fd, id, new_name, &old, err) < 0)
+    {
+      cleanup_free char *link = xasprintf ("names/%s", new_name);
+      (void) unlinkat (s->dirfd, link, 0);
+      free (old);
+      old = NULL;
+      return -1;
+    }
+  if (old && strcmp (old, new_name) != 0)
+    return state_name_release (s, old, id, err);
+  return 0;
 }

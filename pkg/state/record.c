@@ -111,6 +111,8 @@ cove_state_container_dump (const struct cove_state_container *c)
   json_object_set_new (o, "started_at", json_integer (c->started_at));
   json_object_set_new (o, "finished_at", json_integer (c->finished_at));
   json_object_set_new (o, "oom_killed", json_boolean (c->oom_killed));
+  if (c->auto_remove)
+    json_object_set_new (o, "auto_remove", json_true ());
   json_object_set_new (o, "restart_count", json_integer (c->restart_count));
   json_t *labels = json_object ();
   for (char **l = c->labels; l && *l; l++)
@@ -202,6 +204,10 @@ parse_ints (json_t *o, struct cove_state_container *c, struct cove_error **err)
   if (oom && !json_is_boolean (oom))
     return cove_error_set (err, EINVAL, "`oom_killed` is not a boolean");
   c->oom_killed = oom && json_is_true (oom);
+  json_t *ar = json_object_get (o, "auto_remove");
+  if (ar && !json_is_boolean (ar))
+    return cove_error_set (err, EINVAL, "`auto_remove` is not a boolean");
+  c->auto_remove = ar && json_is_true (ar);
   return 0;
 }
 

@@ -66,6 +66,8 @@ struct cove_state_container
   int64_t finished_at;
   bool oom_killed;
   unsigned restart_count;
+  bool auto_remove;           /* --rm: the record never outlives its run,
+                                 so it is never fsync'ed */
   char **labels;              /* NULL-terminated "key=value" strings, or NULL */
   json_t *extra;              /* an object owned by the record, for other
                                  modules; never NULL after parse/create */
@@ -150,15 +152,22 @@ typedef int (*cove_state_update_fn) (struct cove_state_container *c,
                                      void *ctx, struct cove_error **err);
 
 /* Read-modify-write the record ID (a full id) under its lock.  The record
-   is fsync'ed unless its new state is running or paused: those are facts
-   of this boot, which a power loss makes false anyway and which the
-   liveness check corrects, and run -d should not pay for an fsync.  OUT
+   is fsync'ed unless its new state is configured, running or paused, or
+   it is auto_remove: those are facts of this boot (or of one command),
+   which a power loss makes false anyway and which the liveness check
+   corrects, and run -d should not pay for an fsync.  OUT
    (may be NULL) gets the record as written.  errnum ENOENT when the
    container is gone (also when removed while we waited for the lock).  */
 int cove_state_update (struct cove_state_store *s, const char *id,
                        cove_state_update_fn fn, void *ctx,
                        struct cove_state_container *out,
                        struct cove_error **err);
+
+/* Give the record ID the name NEW_NAME: the new name is reserved, the
+   record rewritten, then the old name released.  errnum EEXIST when the
+   name is taken, EINVAL when invalid, ENOENT when the record is gone.  */
+int cove_state_rename (struct cove_state_store *s, const char *id,
+                       const char *new_name, struct cove_error **err);
 
 /* Remove the record ID (a full id): its whole directory and its name.
    Idempotent and race-free: of several concurrent removes exactly one

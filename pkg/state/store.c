@@ -32,6 +32,14 @@ cove_state_store_open (struct cove_state_store *out, const char *data_dir,
     return cove_error_set (err, errno, "open `%s`", root);
   out->root = cove_steal_pointer (&root);
   out->dirfd = fd;
+  /* The store lock file exists from the start, so that the store's
+     layout does not change the first time a name is released.  */
+  if (faccessat (fd, "lock", F_OK, 0) < 0)
+    {
+      int lfd = openat (fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (lfd >= 0)
+        close (lfd);
+    }
   return 0;
 }
 
@@ -107,8 +115,8 @@ now_ns (void)
 /* Reserve NAME for ID: 0, or 1 when in use by a record (its id in
    *OUT_OWNER), or -1.  A name left by a dead process (its record gone) is
    taken over.  */
-static int
-reserve_name (struct cove_state_store *s, const char *name, const char *id,
+int
+state_name_reserve (struct cove_state_store *s, const char *name, const char *id,
               char **out_owner, struct cove_error **err)
 {
   cleanup_free char *link = xasprintf ("names/%s", name);
@@ -151,21 +159,24 @@ commit_record (struct cove_state_store *s, struct cove_state_container *c,
           c->name = i < 50 ? xstrdup (base) : xasprintf ("%s_%d", base, i);
         }
       cleanup_free char *owner = NULL;
-      int r = reserve_name (s, c->name, c->id, &owner, err);
+      int r = state_name_reserve (s, c->name, c->id, &owner, err);
       if (r < 0)
         return -1;
       if (r == 0)
         break;
       if (!generated || i >= 1000)
-        return cove_error_set (err, EEXIST,
-                               "the container name `%s` is already in use by `%s`",
-                               c->name, owner);
+        return cove_error_set_plain (err, EEXIST, "the container name "
+                                     "\"%s\" is already in use by %s. You "
+                                     "have to remove that container to be "
+                                     "able to reuse that name: that name is "
+                                     "already in use", c->name, owner);
     }
   state_hook (s, "create:named");
   cleanup_free char *json = cove_state_container_dump (c);
   cleanup_free char *path = xasprintf ("%s/%s/" STATE_FILE, s->root, staged);
+  bool durable = state_durable (c);
   int r = cove_file_write_atomic (path, json, strlen (json), 0600,
-                                  COVE_FILE_SYNC, err);
+                                  durable ? COVE_FILE_SYNC : 0, err);
   if (r == 0)
     {
       state_hook (s, "create:staged");
@@ -180,8 +191,9 @@ commit_record (struct cove_state_store *s, struct cove_state_container *c,
       return -1;
     }
   /* Make the rename and the name durable: a stopped container outlives a
-     reboot.  */
-  fsync (s->dirfd);
+     reboot.  (Not yet durable: the update that makes it so syncs.)  */
+  if (durable)
+    fsync (s->dirfd);
   return 0;
 }
 

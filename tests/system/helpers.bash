@@ -94,8 +94,20 @@ kill_pause_processes() {
     done < <(find "$TEST_TMP" -name pause.pid -type f 2>/dev/null)
 }
 
+# kill_containers: remove every container the test left (running ones
+# killed), then kill any monitor still there (its argv names the test's
+# data dir).
+kill_containers() {
+    local d="${XDG_DATA_HOME:-$TEST_TMP/data}/cove/containers"
+    if [ -d "$d" ] && ls "$d" | grep -qE '^[0-9a-f]{64}$'; then
+        timeout 30 "$COVE" rm -af >/dev/null 2>&1 || true
+    fi
+    pkill -KILL -f "^cove-monitor [0-9a-f]{64} $TEST_TMP/" 2>/dev/null || true
+}
+
 cove_teardown() {
     [ -n "${TEST_TMP:-}" ] && [ -d "$TEST_TMP" ] || return 0
+    kill_containers
     kill_pause_processes
     # Files a container created belong to subordinate ids: remove them
     # from inside the user namespace when a plain rm cannot.
@@ -269,10 +281,11 @@ assert_cove_error() {
     fi
 }
 
-# assert_no_containers: cove left no container behind in its store.
+# assert_no_containers: cove left no container behind in its store (its
+# lock file and empty names index are the store itself).
 assert_no_containers() {
     local d="$XDG_DATA_HOME/cove/containers"
-    if [ -d "$d" ] && [ -n "$(ls -A "$d")" ]; then
+    if [ -d "$d" ] && [ -n "$(ls -A "$d" | grep -vxE 'lock|names')$(ls -A "$d/names" 2>/dev/null)" ]; then
         echo "expected no container in $d, found:" >&2
         ls -la "$d" >&2
         return 1

@@ -1,0 +1,73 @@
+/* pkg/monitor private declarations.  */
+#ifndef COVE_MONITOR_INTERNAL_H
+#define COVE_MONITOR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pkg/monitor/monitor.h"
+#include "pkg/runtime/runtime.h"
+#include "pkg/state/state.h"
+
+#define MONITOR_STATUS_FD 3
+#define MONITOR_ATTACH_FD 4
+#define MONITOR_MAX_CLIENTS 32
+
+struct cove_ctrlog;
+
+enum monitor_restart
+{
+  MONITOR_RESTART_NO,
+  MONITOR_RESTART_ON_FAILURE,
+  MONITOR_RESTART_ALWAYS,
+  MONITOR_RESTART_UNLESS_STOPPED,
+};
+
+struct monitor
+{
+  const char *id;
+  const char *data_dir;
+  const char *runtime_dir;
+  const struct cove_monitor_hooks *hooks;
+  char *bundle;               /* DATA_DIR/containers/ID */
+  char *run_dir;              /* RUNTIME_DIR/ID */
+  struct cove_state_store st;
+  uint64_t self_start;        /* our own start time, for the record */
+  int status_fd;              /* the launcher's pipe until reported, or -1 */
+
+  /* From the record.  */
+  bool tty, interactive, rm;
+  enum monitor_restart restart;
+  unsigned restart_max;
+  struct cove_ctrlog *log;    /* NULL with --log-driver none */
+
+  /* The running container.  */
+  struct cove_runtime_process proc;
+  bool running;
+  int out_fd, err_fd;         /* read ends (the pty master with a tty) */
+  int in_fd;                  /* write end of its stdin, -1 when closed */
+  char *in_buf;               /* stdin bytes not yet written */
+  size_t in_len, in_off;
+
+  int listen_fd;
+  int clients[MONITOR_MAX_CLIENTS];
+  size_t n_clients;
+};
+
+/* loop.c */
+
+/* Serve the container until its process exits; *OUT_STATUS its status.  */
+int monitor_loop (struct monitor *m, int *out_status, struct cove_error **err);
+/* Send a packet of TYPE to every client; drop those that fail.  */
+void monitor_broadcast (struct monitor *m, char type, const void *data,
+                        size_t len);
+/* Close every client.  */
+void monitor_clients_close (struct monitor *m);
+/* Bind the attach socket in m->run_dir.  */
+int monitor_listen (struct monitor *m, struct cove_error **err);
+/* Add FD as a client.  */
+void monitor_client_add (struct monitor *m, int fd);
+
+#endif
