@@ -12,12 +12,15 @@
    the image when the policy says so, record it, mount its root
    filesystem in a mount namespace of this process (which a monitor
    launched afterwards inherits), write config.json, and leave it
-   created.  *OUT_ID gets its id (caller frees).  On failure nothing is
-   left behind; *OUT_STATUS says the exit code (125, or a pull's).  */
+   created (STARTING: the caller starts it at once; it is left
+   configured, which is not fsync'ed, for its monitor to record running).
+   *OUT_ID gets its id (caller frees).  On failure nothing is left
+   behind; *OUT_STATUS says the exit code (125, or a pull's).  */
 int cove_ctr_create (struct cove_run_options *o,
                      const struct cove_storage_paths *paths,
-                     struct cove_state_store *st, char **out_id,
-                     int *out_status, struct cove_error **err);
+                     struct cove_state_store *st, bool starting,
+                     char **out_id, int *out_status,
+                     struct cove_error **err);
 
 /* Mount the root filesystem of the created or exited container C in this
    process's mount namespace (made private once, on first use).  Nothing

@@ -73,7 +73,7 @@ create_container (struct cove_run_options *o, bool start, char **out_id,
   struct cove_state_store st;
   if (cove_ctr_store_open (&paths, &st, err) < 0)
     return -1;
-  int r = cove_ctr_create (o, &paths, &st, out_id, out_status, err);
+  int r = cove_ctr_create (o, &paths, &st, start, out_id, out_status, err);
   cove_ctr_test_point ("run:created");
   struct cove_state_container c;
   if (r == 0 && start && (r = cove_state_load (&st, *out_id, &c, err)) == 0)
