@@ -142,4 +142,11 @@ int storage_fuse_overlay_mount (char *const *lowers, size_t n_lowers,
 int storage_vfs_copy (char *const *layers_bottom_first, size_t n,
                       const char *target, struct cove_error **err);
 
+/* Copy the regular file NAME of the directory SDIR (opened with
+   O_NOFOLLOW: a tree from an image, untrusted) to NAME in DDIR with
+   cove_storage_copy_file; returns the copy's fd.  *OUT_SRC, when not NULL,
+   gets the source's fd (O_RDONLY), for its xattrs.  volumes-copy.c.  */
+int storage_copy_file_at (int sdir, int ddir, const char *name, int *out_src,
+                          struct cove_error **err);
+
 #endif

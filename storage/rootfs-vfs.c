@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,24 +100,10 @@ static int
 copy_file (int sdir, int ddir, const char *name, const struct stat *st,
            struct cove_error **err)
 {
-  cleanup_close int in = openat (sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (in < 0)
-    return cove_error_set (err, errno, "open `%s`", name);
-  cleanup_close int out = openat (ddir, name, O_WRONLY | O_CREAT | O_EXCL
-                                  | O_NOFOLLOW | O_CLOEXEC, 0600);
+  cleanup_close int in = -1;
+  cleanup_close int out = storage_copy_file_at (sdir, ddir, name, &in, err);
   if (out < 0)
-    return cove_error_set (err, errno, "create `%s`", name);
-  for (off_t left = st->st_size; left > 0;)
-    {
-      ssize_t n = copy_file_range (in, NULL, out, NULL, (size_t) left, 0);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return cove_error_set (err, errno, "copy `%s`", name);
-      if (n == 0)
-        break;
-      left -= n;
-    }
+    return -1;
   return copy_meta (in, out, st, err);
 }
 
@@ -128,13 +113,8 @@ copy_special (int sdir, int ddir, const char *name, const struct stat *st,
 {
   if (S_ISLNK (st->st_mode))
     {
-      char target[PATH_MAX];
-      ssize_t n = readlinkat (sdir, name, target, sizeof target - 1);
-      if (n < 0)
-        return cove_error_set (err, errno, "readlink `%s`", name);
-      target[n] = '\0';
-      if (symlinkat (target, ddir, name) < 0)
-        return cove_error_set (err, errno, "symlink `%s`", name);
+      if (cove_storage_copy_symlink (sdir, name, ddir, name, err) < 0)
+        return -1;
       fchownat (ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW);
       struct timespec ts[2] = { st->st_atim, st->st_mtim };
       utimensat (ddir, name, ts, AT_SYMLINK_NOFOLLOW);

@@ -446,4 +446,36 @@ int cove_storage_volume_copy_up (const struct cove_storage_paths *p,
 void cove_storage_volume_free (struct cove_storage_volume *v);
 void cove_storage_volume_list_free (struct cove_storage_volume *v, size_t n);
 
+/* ---------------------------------------------------------------------
+   Copying tree entries (volumes-copy.c), shared by the volume copy-up, the
+   vfs driver and cove cp.  Every name is relative to a directory fd and
+   nothing at the destination is followed: both trees may belong to an
+   image or a container (untrusted).  NAME is also what messages say.  */
+
+/* Create NAME in the directory DDIR (O_EXCL | O_NOFOLLOW, mode 0600 until
+   the caller sets the real one) with the rest of the content of the
+   regular file IN (copy_file_range where the file systems allow it, else
+   read and write).  Returns the copy's fd, the caller's to close.  errnum
+   EEXIST: NAME is there.  */
+int cove_storage_copy_file (int in, int ddir, const char *name,
+                            struct cove_error **err);
+
+/* Make NAME in DDIR a symlink with the target of the symlink SNAME in SDIR
+   (SNAME "" with SDIR an O_PATH fd of the link itself); owner and times
+   are the caller's.  errnum EEXIST: NAME is there.  */
+int cove_storage_copy_symlink (int sdir, const char *sname, int ddir,
+                               const char *name, struct cove_error **err);
+
+/* Give FD the owner UID:GID, then the mode of ST (after: chown clears the
+   setuid and setgid bits), then, best effort, its times.  */
+int cove_storage_set_meta (int fd, const struct stat *st, uid_t uid,
+                           gid_t gid, const char *name,
+                           struct cove_error **err);
+
+/* The same for NAME in DDIR, not followed (a symlink, a node): the owner
+   UID:GID, then, best effort, the times of ST.  */
+int cove_storage_set_meta_at (int ddir, const char *name,
+                              const struct stat *st, uid_t uid, gid_t gid,
+                              struct cove_error **err);
+
 #endif

@@ -3,7 +3,9 @@
    source is an image's tree (untrusted): every entry is opened relative
    to its parent with O_NOFOLLOW, symlinks are copied as links and never
    followed, devices are skipped (no mknod in a user namespace).  Runs in
-   the user namespace, so that owners are the container's ids.  */
+   the user namespace, so that owners are the container's ids.  The
+   entry copies (cove_storage_copy_file, _copy_symlink, _set_meta) serve
+   the vfs driver and cove cp too.  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,22 +18,41 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
+#include "storage/internal.h"
 #include "storage/volumes-copy.h"
 
 #define MAX_DEPTH 128
 
-/* Owner, mode and times of ST onto FD (chown first: it clears setuid).  */
+/* Owner, mode and times of ST onto FD.  */
 static int
 copy_meta (int fd, const struct stat *st, const char *name,
            struct cove_error **err)
 {
-  if (fchown (fd, st->st_uid, st->st_gid) < 0)
+  return cove_storage_set_meta (fd, st, st->st_uid, st->st_gid, name, err);
+}
+
+int
+cove_storage_set_meta (int fd, const struct stat *st, uid_t uid, gid_t gid,
+                       const char *name, struct cove_error **err)
+{
+  /* chown first: it clears the setuid and setgid bits fchmod sets.  */
+  if (fchown (fd, uid, gid) < 0)
     return cove_error_set (err, errno, "chown `%s`", name);
   if (fchmod (fd, st->st_mode & 07777) < 0)
     return cove_error_set (err, errno, "chmod `%s`", name);
   struct timespec times[2] = { st->st_atim, st->st_mtim };
-  if (futimens (fd, times) < 0)
-    return cove_error_set (err, errno, "set times of `%s`", name);
+  (void) futimens (fd, times);
+  return 0;
+}
+
+int
+cove_storage_set_meta_at (int ddir, const char *name, const struct stat *st,
+                          uid_t uid, gid_t gid, struct cove_error **err)
+{
+  if (fchownat (ddir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+    return cove_error_set (err, errno, "chown `%s`", name);
+  struct timespec times[2] = { st->st_atim, st->st_mtim };
+  (void) utimensat (ddir, name, times, AT_SYMLINK_NOFOLLOW);
   return 0;
 }
 
@@ -62,42 +83,48 @@ copy_data (int sfd, int dfd, const char *name, struct cove_error **err)
         return cove_error_set (err, errno, "read `%s`", name);
       if (n == 0)
         return 0;
-      if (cove_write_all (dfd, buf, n, err) < 0)
-        return -1;
+      if (cove_write_all (dfd, buf, (size_t) n, err) < 0)
+        return cove_error_wrap (err, "write `%s`", name);
     }
 }
 
-static int
-copy_file (int sdir, int ddir, const char *name, const struct stat *st,
-           struct cove_error **err)
+int
+cove_storage_copy_file (int in, int ddir, const char *name,
+                        struct cove_error **err)
 {
-  cleanup_close int sfd = openat (sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (sfd < 0)
-    return cove_error_set (err, errno, "open `%s`", name);
-  cleanup_close int dfd = openat (ddir, name, O_WRONLY | O_CREAT | O_EXCL
+  cleanup_close int out = openat (ddir, name, O_WRONLY | O_CREAT | O_EXCL
                                   | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (dfd < 0)
+  if (out < 0)
     return cove_error_set (err, errno, "create `%s`", name);
-  if (copy_data (sfd, dfd, name, err) < 0)
+  if (copy_data (in, out, name, err) < 0)
     return -1;
-  return copy_meta (dfd, st, name, err);
+  return steal_fd (&out);
 }
 
-static int
-copy_symlink (int sdir, int ddir, const char *name, const struct stat *st,
-              struct cove_error **err)
+int
+storage_copy_file_at (int sdir, int ddir, const char *name, int *out_src,
+                      struct cove_error **err)
+{
+  cleanup_close int in = openat (sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (in < 0)
+    return cove_error_set (err, errno, "open `%s`", name);
+  int out = cove_storage_copy_file (in, ddir, name, err);
+  if (out >= 0 && out_src)
+    *out_src = steal_fd (&in);
+  return out;
+}
+
+int
+cove_storage_copy_symlink (int sdir, const char *sname, int ddir,
+                           const char *name, struct cove_error **err)
 {
   char target[PATH_MAX];
-  ssize_t n = readlinkat (sdir, name, target, sizeof target - 1);
+  ssize_t n = readlinkat (sdir, sname, target, sizeof target - 1);
   if (n < 0)
     return cove_error_set (err, errno, "readlink `%s`", name);
   target[n] = '\0';
   if (symlinkat (target, ddir, name) < 0)
     return cove_error_set (err, errno, "symlink `%s`", name);
-  if (fchownat (ddir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return cove_error_set (err, errno, "chown `%s`", name);
-  struct timespec times[2] = { st->st_atim, st->st_mtim };
-  (void) utimensat (ddir, name, times, AT_SYMLINK_NOFOLLOW);
   return 0;
 }
 
@@ -134,9 +161,15 @@ copy_entry (int sfd, int dfd, const char *name, int depth,
     case S_IFDIR:
       return copy_subdir (sfd, dfd, name, &st, depth, err);
     case S_IFREG:
-      return copy_file (sfd, dfd, name, &st, err);
+      {
+        cleanup_close int fd = storage_copy_file_at (sfd, dfd, name, NULL, err);
+        return fd < 0 ? -1 : copy_meta (fd, &st, name, err);
+      }
     case S_IFLNK:
-      return copy_symlink (sfd, dfd, name, &st, err);
+      if (cove_storage_copy_symlink (sfd, name, dfd, name, err) < 0)
+        return -1;
+      return cove_storage_set_meta_at (dfd, name, &st, st.st_uid, st.st_gid,
+                                       err);
     case S_IFIFO:
       if (mkfifoat (dfd, name, st.st_mode & 07777) < 0)
         return cove_error_set (err, errno, "mkfifo `%s`", name);

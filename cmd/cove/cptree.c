@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +14,7 @@
 
 #include "cmd/cove/cptree.h"
 #include "pkg/util/cleanup.h"
-#include "pkg/util/files.h"
-#include "pkg/util/xalloc.h"
+#include "storage/storage.h"
 
 int
 cove_cp_reopen (int fd, int flags, struct cove_error **err)
@@ -44,30 +42,36 @@ clear_for_file (int ddir, const char *name, struct cove_error **err)
   return 0;
 }
 
-static void
-owner_of (const struct cove_cp_owner *o, const struct stat *st, uid_t *uid,
-          gid_t *gid)
+/* The owner a copy of ST gets, as O says.  */
+static uid_t
+uid_of (const struct cove_cp_owner *o, const struct stat *st)
 {
-  *uid = o->keep ? st->st_uid : o->uid;
-  *gid = o->keep ? st->st_gid : o->gid;
+  return o->keep ? st->st_uid : o->uid;
 }
 
-static int
-copy_data (int in, int out, const char *name, struct cove_error **err)
+static gid_t
+gid_of (const struct cove_cp_owner *o, const struct stat *st)
 {
-  char buf[64 * 1024];
-  for (;;)
-    {
-      ssize_t n = read (in, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return cove_error_set (err, errno, "read `%s`", name);
-      if (n == 0)
-        return 0;
-      if (cove_write_all (out, buf, (size_t) n, err) < 0)
-        return cove_error_wrap (err, "write `%s`", name);
-    }
+  return o->keep ? st->st_gid : o->gid;
+}
+
+/* Owner, mode and times of ST onto FD.  */
+static int
+set_meta (int fd, const struct stat *st, const char *name,
+          const struct cove_cp_owner *o, struct cove_error **err)
+{
+  return cove_storage_set_meta (fd, st, uid_of (o, st), gid_of (o, st), name,
+                                err);
+}
+
+/* Owner and times of the non-regular NAME (no fd of it: by name, not
+   followed).  */
+static int
+set_meta_at (int ddir, const char *name, const struct stat *st,
+             const struct cove_cp_owner *o, struct cove_error **err)
+{
+  return cove_storage_set_meta_at (ddir, name, st, uid_of (o, st),
+                                   gid_of (o, st), err);
 }
 
 static int
@@ -79,54 +83,19 @@ copy_file (int src, const struct stat *st, int ddir, const char *name,
     return cove_error_wrap (err, "open `%s`", name);
   if (clear_for_file (ddir, name, err) < 0)
     return -1;
-  cleanup_close int out = openat (ddir, name, O_WRONLY | O_CREAT | O_EXCL
-                                  | O_NOFOLLOW | O_CLOEXEC, 0600);
+  cleanup_close int out = cove_storage_copy_file (in, ddir, name, err);
   if (out < 0)
-    return cove_error_set (err, errno, "create `%s`", name);
-  if (copy_data (in, out, name, err) < 0)
     return -1;
-  uid_t uid;
-  gid_t gid;
-  owner_of (o, st, &uid, &gid);
-  /* chown first: it clears the setuid and setgid bits fchmod sets.  */
-  if (fchown (out, uid, gid) < 0)
-    return cove_error_set (err, errno, "chown `%s`", name);
-  if (fchmod (out, st->st_mode & 07777) < 0)
-    return cove_error_set (err, errno, "chmod `%s`", name);
-  struct timespec ts[2] = { st->st_atim, st->st_mtim };
-  futimens (out, ts);
-  return 0;
-}
-
-/* Owner and times of the non-regular NAME (no fd of it: fchownat and
-   utimensat without following it).  */
-static int
-set_meta_at (int ddir, const char *name, const struct stat *st,
-             const struct cove_cp_owner *o, struct cove_error **err)
-{
-  uid_t uid;
-  gid_t gid;
-  owner_of (o, st, &uid, &gid);
-  if (fchownat (ddir, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-    return cove_error_set (err, errno, "chown `%s`", name);
-  struct timespec ts[2] = { st->st_atim, st->st_mtim };
-  utimensat (ddir, name, ts, AT_SYMLINK_NOFOLLOW);
-  return 0;
+  return set_meta (out, st, name, o, err);
 }
 
 static int
 copy_symlink (int src, const struct stat *st, int ddir, const char *name,
               const struct cove_cp_owner *o, struct cove_error **err)
 {
-  char target[PATH_MAX];
-  ssize_t n = readlinkat (src, "", target, sizeof target - 1);
-  if (n < 0)
-    return cove_error_set (err, errno, "read link `%s`", name);
-  target[n] = '\0';
-  if (clear_for_file (ddir, name, err) < 0)
+  if (clear_for_file (ddir, name, err) < 0
+      || cove_storage_copy_symlink (src, "", ddir, name, err) < 0)
     return -1;
-  if (symlinkat (target, ddir, name) < 0)
-    return cove_error_set (err, errno, "create symlink `%s`", name);
   return set_meta_at (ddir, name, st, o, err);
 }
 
@@ -200,16 +169,7 @@ copy_dir (int src, const struct stat *st, int ddir, const char *name,
                            "directory", name);
   if (cove_cp_children (src, dfd, o, err) < 0)
     return -1;
-  uid_t uid;
-  gid_t gid;
-  owner_of (o, st, &uid, &gid);
-  if (fchown (dfd, uid, gid) < 0)
-    return cove_error_set (err, errno, "chown `%s`", name);
-  if (fchmod (dfd, st->st_mode & 07777) < 0)
-    return cove_error_set (err, errno, "chmod `%s`", name);
-  struct timespec ts[2] = { st->st_atim, st->st_mtim };
-  futimens (dfd, ts);
-  return 0;
+  return set_meta (dfd, st, name, o, err);
 }
 
 int

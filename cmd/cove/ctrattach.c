@@ -16,71 +16,8 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
-enum
-{
-  OPT_HELP = CTR_OPT_HELP, OPT_CONDITION, OPT_INTERVAL, OPT_LATEST,
-  OPT_NO_STDIN, OPT_SIG_PROXY, OPT_DETACH_KEYS, OPT_IGNORE,
-};
-
-struct wait_flags
-{
-  char **conditions;       /* state words; NULL: stopped or exited */
-  long interval_ms;
-  bool latest, no_stdin, sig_proxy, ignore;
-  const char *detach_keys;
-};
-
-/* Go durations as podman's --interval takes them: "250ms", "1s", or a
-   plain number of milliseconds.  */
-static int
-parse_interval (const char *v, long *out, struct cove_error **err)
-{
-  char *end;
-  errno = 0;
-  double d = strtod (v, &end);
-  double mult = 1;
-  if (strcmp (end, "s") == 0)
-    mult = 1000;
-  else if (strcmp (end, "m") == 0)
-    mult = 60000;
-  else if (strcmp (end, "ms") == 0 || *end == '\0')
-    mult = 1;
-  else
-    d = -1;
-  if (end == v || errno || d < 0 || d * mult > 3600000)
-    return cove_error_set (err, EINVAL, "invalid interval `%s`", v);
-  *out = (long) (d * mult) > 0 ? (long) (d * mult) : 1;
-  return 0;
-}
-
-static int
-on_opt (int id, const char *v, void *ctx, struct cove_error **err)
-{
-  struct wait_flags *f = ctx;
-  bool on = strcmp (v, "true") == 0;
-  switch (id)
-    {
-    case OPT_CONDITION:
-      {
-        enum cove_state_status s;
-        if (strcmp (v, "stopped") != 0
-            && cove_state_status_parse (v, &s, err) < 0)
-          return -1;
-        cove_strv_append (&f->conditions, v);
-        return 0;
-      }
-    case OPT_INTERVAL: return parse_interval (v, &f->interval_ms, err);
-    case OPT_LATEST: f->latest = on; return 0;
-    case OPT_NO_STDIN: f->no_stdin = on; return 0;
-    case OPT_SIG_PROXY: f->sig_proxy = on; return 0;
-    case OPT_DETACH_KEYS: f->detach_keys = v; return 0;
-    case OPT_IGNORE: f->ignore = on; return 0;
-    default: return cove_error_set (err, EINVAL, "unhandled option %d", id);
-    }
-}
-
 static bool
-condition_met (const struct wait_flags *f, enum cove_state_status s)
+condition_met (const struct cove_ctr_flags *f, enum cove_state_status s)
 {
   if (f->conditions == NULL)
     return s == COVE_STATE_EXITED || s == COVE_STATE_STOPPED;
@@ -100,7 +37,7 @@ condition_met (const struct wait_flags *f, enum cove_state_status s)
 /* Wait for NAME's condition; prints its exit code.  */
 static int
 wait_one (struct cove_state_store *st, const char *name,
-          const struct wait_flags *f, struct cove_error **err)
+          const struct cove_ctr_flags *f, struct cove_error **err)
 {
   for (;;)
     {
@@ -138,26 +75,29 @@ wait_one (struct cove_state_store *st, const char *name,
 }
 
 static const struct cove_opt wait_opts[] = {
-  { "condition", 0, COVE_OPT_VALUE, OPT_CONDITION, "strings", "Condition to wait on (default [stopped])" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for wait" },
-  { "ignore", 0, COVE_OPT_BOOL, OPT_IGNORE, NULL, "Ignore if a container does not exist" },
-  { "interval", 'i', COVE_OPT_VALUE, OPT_INTERVAL, "string", "Time Interval to wait before polling for completion (default \"250ms\")" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "condition", 0, COVE_OPT_VALUE, CTR_OPT_CONDITION, "strings", "Condition to wait on (default [stopped])" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for wait" },
+  { "ignore", 0, COVE_OPT_BOOL, CTR_OPT_IGNORE, NULL, "Ignore if a container does not exist" },
+  { "interval", 'i', COVE_OPT_VALUE, CTR_OPT_INTERVAL, "string", "Time Interval to wait before polling for completion (default \"250ms\")" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_wait (int argc, char **argv)
 {
-  struct wait_flags f = { .interval_ms = 250 };
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
   int n, status;
   cleanup_free char **rest = cove_ctr_parse (argc, argv, wait_opts,
                                              "cove wait [options] CONTAINER [CONTAINER...]",
                                              "Block on one or more containers",
-                                             on_opt, &f, &n, &status);
-  cleanup_strv char **conds = f.conditions;
+                                             cove_ctr_flags_opt, &f, &n, &status);
   if (rest == NULL)
-    return status;
+    {
+      cove_ctr_flags_free (&f);
+      return status;
+    }
   if (n == 0 && !f.latest)
     return cove_cmd_usage_error ("you must provide at least one container name or ID");
   cleanup_error struct cove_error *err = NULL;
@@ -184,17 +124,17 @@ cove_cmd_wait (int argc, char **argv)
 /* ---- attach ---- */
 
 static const struct cove_opt attach_opts[] = {
-  { "detach-keys", 0, COVE_OPT_VALUE, OPT_DETACH_KEYS, "string", "Select the key sequence for detaching a container" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for attach" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
-  { "no-stdin", 0, COVE_OPT_BOOL, OPT_NO_STDIN, NULL, "Do not attach STDIN. The default is false" },
-  { "sig-proxy", 0, COVE_OPT_BOOL, OPT_SIG_PROXY, NULL, "Proxy received signals to the process (default true)" },
+  { "detach-keys", 0, COVE_OPT_VALUE, CTR_OPT_DETACH_KEYS, "string", "Select the key sequence for detaching a container" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for attach" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "no-stdin", 0, COVE_OPT_BOOL, CTR_OPT_NO_STDIN, NULL, "Do not attach STDIN. The default is false" },
+  { "sig-proxy", 0, COVE_OPT_BOOL, CTR_OPT_SIG_PROXY, NULL, "Proxy received signals to the process (default true)" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 static int
 attach_to (struct cove_ctr_cmd *cc, const char *name,
-           const struct wait_flags *f, int *out_status,
+           const struct cove_ctr_flags *f, int *out_status,
            struct cove_error **err)
 {
   struct cove_state_container c;
@@ -225,13 +165,14 @@ attach_to (struct cove_ctr_cmd *cc, const char *name,
 int
 cove_cmd_attach (int argc, char **argv)
 {
-  struct wait_flags f = { .sig_proxy = true };
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
   int n, status;
   cleanup_free char **rest = cove_ctr_parse (argc, argv, attach_opts,
                                              "cove attach [options] CONTAINER",
                                              "Attach to a running container",
-                                             on_opt, &f, &n, &status);
-  cove_strv_free (f.conditions);
+                                             cove_ctr_flags_opt, &f, &n, &status);
+  cove_ctr_flags_free (&f);
   if (rest == NULL)
     return status;
   if ((n != 1 && !f.latest) || (n > 0 && f.latest))

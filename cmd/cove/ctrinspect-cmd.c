@@ -7,6 +7,7 @@
 
 #include "cmd/cove/commands.h"
 #include "cmd/cove/ctr.h"
+#include "cmd/cove/ctrcmd.h"
 #include "cmd/cove/ctrinspect.h"
 #include "cmd/cove/format.h"
 #include "cmd/cove/listing.h"
@@ -105,36 +106,37 @@ latest_id (struct inspect_ctx *x, struct cove_error **err)
   return id;
 }
 
-enum { OPT_HELP = 1, OPT_FORMAT, OPT_LATEST, OPT_SIZE };
-
 static const struct cove_opt opts[] = {
-  { "format", 'f', COVE_OPT_VALUE, OPT_FORMAT, "string", "Format the output to a Go template or json" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for inspect" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
-  { "size", 's', COVE_OPT_BOOL, OPT_SIZE, NULL, "Display total file size" },
+  { "format", 'f', COVE_OPT_VALUE, CTR_QUERY_FORMAT, "string", "Format the output to a Go template or json" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for inspect" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_QUERY_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "size", 's', COVE_OPT_BOOL, CTR_QUERY_SIZE, NULL, "Display total file size" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
+static const char inspect_usage[]
+    = "cove container inspect [options] CONTAINER [CONTAINER...]";
+static const char inspect_desc[] = "Display the configuration of a container";
+
 /* Inspect NAMES (or the latest container) and print.  */
 static int
-inspect_containers (char **names, int n, bool latest, bool size,
-                    const char *format)
+inspect_containers (char **names, int n, const struct cove_ctr_query *r)
 {
   cleanup_error struct cove_error *err = NULL;
   struct inspect_ctx x;
-  if (ctx_open (&x, size, &err) < 0)
+  if (ctx_open (&x, r->size, &err) < 0)
     return cove_cmd_fail (&err, 125);
-  cleanup_free char *lid = latest ? latest_id (&x, &err) : NULL;
-  if (latest && lid == NULL)
+  cleanup_free char *lid = r->latest ? latest_id (&x, &err) : NULL;
+  if (r->latest && lid == NULL)
     {
       ctx_close (&x);
       return cove_cmd_fail (&err, 125);
     }
   json_t *docs = json_array ();
   int ret = 0;
-  for (int i = 0; i < (latest ? 1 : n); i++)
+  for (int i = 0; i < (r->latest ? 1 : n); i++)
     {
-      const char *name = latest ? lid : names[i];
+      const char *name = r->latest ? lid : names[i];
       json_t *doc = inspect_one (&x, name, &err);
       if (doc)
         json_array_append_new (docs, doc);
@@ -150,41 +152,38 @@ inspect_containers (char **names, int n, bool latest, bool size,
     }
   ctx_close (&x);
   /* podman prints what it found, then fails for what it did not.  */
-  int pr = cove_ctr_inspect_print (docs, format);
+  int pr = cove_ctr_inspect_print (docs, r->format);
   json_decref (docs);
   return ret ? ret : pr;
 }
 
 int
+cove_ctr_query_opt (int id, const char *v, void *ctx, struct cove_error **err)
+{
+  struct cove_ctr_query *q = ctx;
+  (void) err;
+  if (id == CTR_QUERY_FORMAT)
+    q->format = v;
+  else if (id == CTR_QUERY_LATEST)
+    q->latest = strcmp (v, "true") == 0;
+  else if (id == CTR_QUERY_SIZE)
+    q->size = strcmp (v, "true") == 0;
+  return 0;
+}
+
+int
 cove_cmd_container_inspect (int argc, char **argv)
 {
-  cleanup_error struct cove_error *err = NULL;
-  struct cove_opts_parser p;
-  cove_opts_init (&p, opts, argc, argv, true);
-  const char *v, *format = NULL;
-  bool latest = false, size = false;
-  int id;
-  while ((id = cove_opts_next (&p, &v, &err)) > 0)
-    switch (id)
-      {
-      case OPT_HELP:
-        cove_opts_print_help (stdout, "cove container inspect [options] CONTAINER [CONTAINER...]",
-                              "Display the configuration of a container", opts);
-        cove_opts_free (&p);
-        return 0;
-      case OPT_FORMAT: format = v; break;
-      case OPT_LATEST: latest = strcmp (v, "true") == 0; break;
-      case OPT_SIZE: size = strcmp (v, "true") == 0; break;
-      default: break;
-      }
-  int n;
-  cleanup_free char **rest = cove_opts_rest (&p, &n);
-  cove_opts_free (&p);
-  if (id < 0)
-    return cove_cmd_fail (&err, 125);
-  if (latest && n > 0)
-    return cove_cmd_usage_error ("--latest and containers cannot be used together");
-  if (!latest && n == 0)
-    return cove_cmd_usage_error ("no names or ids specified");
-  return inspect_containers (rest, n, latest, size, format);
+  struct cove_ctr_query r = { NULL, false, false };
+  int n, status;
+  cleanup_free char **rest = cove_ctr_parse (argc, argv, opts, inspect_usage,
+                                             inspect_desc, cove_ctr_query_opt, &r,
+                                             &n, &status);
+  if (rest == NULL)
+    return status;
+  /* Either --latest or names.  */
+  if (r.latest == (n > 0))
+    return cove_cmd_usage_error (r.latest ? "--latest and containers cannot be used together"
+                                          : "no names or ids specified");
+  return inspect_containers (rest, n, &r);
 }

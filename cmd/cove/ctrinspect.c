@@ -211,22 +211,6 @@ user_string (json_t *process)
   return json_sprintf ("%lld:%lld", (long long) uid, (long long) gid);
 }
 
-/* Labels as a map: podman prints an empty one as null in JSON, but its
-   templates see an empty map (`map[]`, `index` works): the latter is what
-   scripts rely on.  */
-static json_t *
-labels_object (const struct cove_state_container *c)
-{
-  json_t *o = json_object ();
-  for (char **l = c->labels; l && *l; l++)
-    {
-      const char *eq = strchr (*l, '=');
-      cleanup_free char *k = eq ? xstrndup (*l, (size_t) (eq - *l)) : xstrdup (*l);
-      json_object_set_new (o, k, json_string (eq ? eq + 1 : ""));
-    }
-  return o;
-}
-
 static json_t *
 config_doc (const struct cove_state_container *c, json_t *cfg)
 {
@@ -243,7 +227,10 @@ config_doc (const struct cove_state_container *c, json_t *cfg)
       "Cmd", user_command (c, cfg), "Image", c->image_name ? c->image_name : "",
       "Volumes", "WorkingDir", str_or (json_object_get (process, "cwd"), "/"),
       "Entrypoint", "", "OnBuild");
-  json_object_set_new (doc, "Labels", labels_object (c));
+  /* Labels as a map: podman prints an empty one as null in JSON, but its
+     templates see an empty map (`map[]`, `index` works): the latter is
+     what scripts rely on.  */
+  json_object_set_new (doc, "Labels", cove_ps_labels_json (c));
   json_object_set_new (doc, "Annotations", json_is_object (annotations)
                                                ? json_incref (annotations) : json_object ());
   long long sig = cove_ctr_extra_int (c, "stop_signal", 0);

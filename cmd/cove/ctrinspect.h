@@ -8,9 +8,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cmd/cove/ctrcmd.h"
 #include "pkg/state/state.h"
 #include "pkg/util/error.h"
 #include "storage/storage.h"
+
+/* The options of the commands that query a container (container inspect,
+   diff): ids for their tables, parsed by cove_ctr_parse with
+   cove_ctr_query_opt into a struct cove_ctr_query (--help is
+   CTR_OPT_HELP).  */
+enum
+{
+  CTR_QUERY_FORMAT = CTR_OPT_HELP + 1,  /* --format: format */
+  CTR_QUERY_LATEST,                     /* -l: latest */
+  CTR_QUERY_SIZE,                       /* -s: size */
+};
+
+struct cove_ctr_query
+{
+  const char *format;   /* NULL when not given */
+  bool latest, size;
+};
+
+/* The cove_ctr_opt_fn of the CTR_QUERY_* ids; CTX a struct
+   cove_ctr_query.  Never fails.  */
+int cove_ctr_query_opt (int id, const char *value, void *ctx,
+                        struct cove_error **err);
 
 /* podman 4.3's inspect document of container C: its record (C's state as
    it is to be shown: cove_ctr_load corrects a dead "running" one) and its

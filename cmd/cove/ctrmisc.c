@@ -11,34 +11,21 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
-enum { OPT_HELP = CTR_OPT_HELP, OPT_LATEST, OPT_ALL };
-
-static int
-on_opt (int id, const char *v, void *ctx, struct cove_error **err)
-{
-  bool *flags = ctx;  /* [latest, all] */
-  if (id == OPT_LATEST || id == OPT_ALL)
-    {
-      flags[id - OPT_LATEST] = strcmp (v, "true") == 0;
-      return 0;
-    }
-  return cove_error_set (err, EINVAL, "unhandled option %d", id);
-}
-
 static const struct cove_opt help_opts[] = {
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for the command" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for the command" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_rename (int argc, char **argv)
 {
-  bool flags[2] = { false, false };
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
   int n, status;
   cleanup_free char **rest = cove_ctr_parse (argc, argv, help_opts,
                                              "cove rename CONTAINER NAME",
                                              "Rename an existing container",
-                                             on_opt, flags, &n, &status);
+                                             cove_ctr_flags_opt, &f, &n, &status);
   if (rest == NULL)
     return status;
   if (n != 2)
@@ -62,12 +49,13 @@ cove_cmd_rename (int argc, char **argv)
 int
 cove_cmd_container_exists (int argc, char **argv)
 {
-  bool flags[2] = { false, false };
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
   int n, status;
   cleanup_free char **rest = cove_ctr_parse (argc, argv, help_opts,
                                              "cove container exists CONTAINER",
                                              "Check if a container exists in local storage",
-                                             on_opt, flags, &n, &status);
+                                             cove_ctr_flags_opt, &f, &n, &status);
   if (rest == NULL)
     return status;
   if (n != 1)
@@ -111,24 +99,25 @@ print_port (json_t *p, const char *filter, bool with_key)
 }
 
 static const struct cove_opt port_opts[] = {
-  { "all", 'a', COVE_OPT_BOOL, OPT_ALL, NULL, "Display port information for all containers" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for port" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "all", 'a', COVE_OPT_BOOL, CTR_OPT_ALL, NULL, "Display port information for all containers" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for port" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_port (int argc, char **argv)
 {
-  bool flags[2] = { false, false };  /* latest, all */
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
   int n, status;
   cleanup_free char **rest = cove_ctr_parse (argc, argv, port_opts,
                                              "cove port [options] CONTAINER [PRIVATE_PORT[/PROTO]]",
                                              "List port mappings or a specific mapping for the container",
-                                             on_opt, flags, &n, &status);
+                                             cove_ctr_flags_opt, &f, &n, &status);
   if (rest == NULL)
     return status;
-  bool latest = flags[0], all = flags[1];
+  bool latest = f.latest, all = f.all;
   if ((n < 1 && !latest && !all) || n > 2)
     return cove_cmd_usage_error ("you must supply a running container name or ID");
   cleanup_error struct cove_error *err = NULL;

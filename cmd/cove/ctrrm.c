@@ -13,34 +13,6 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
-enum
-{
-  OPT_HELP = CTR_OPT_HELP, OPT_FORCE, OPT_ALL, OPT_VOLUMES, OPT_IGNORE,
-  OPT_LATEST, OPT_TIME,
-};
-
-struct rm_flags
-{
-  bool force, all, volumes, ignore, latest;
-};
-
-static int
-on_opt (int id, const char *v, void *ctx, struct cove_error **err)
-{
-  struct rm_flags *f = ctx;
-  bool on = strcmp (v, "true") == 0;
-  switch (id)
-    {
-    case OPT_FORCE: f->force = on; return 0;
-    case OPT_ALL: f->all = on; return 0;
-    case OPT_VOLUMES: f->volumes = on; return 0;
-    case OPT_IGNORE: f->ignore = on; return 0;
-    case OPT_LATEST: f->latest = on; return 0;
-    case OPT_TIME: return 0;  /* rm -f kills at once, as docker's */
-    default: return cove_error_set (err, EINVAL, "unhandled option %d", id);
-    }
-}
-
 /* podman's exit codes for rm: 1 no such container, 2 running without
    -f, 125 other failures.  */
 static int
@@ -54,7 +26,7 @@ rm_status (const struct cove_error *err)
 }
 
 static int
-rm_one (struct cove_ctr_cmd *cc, const char *name, const struct rm_flags *f)
+rm_one (struct cove_ctr_cmd *cc, const char *name, const struct cove_ctr_flags *f)
 {
   cleanup_error struct cove_error *err = NULL;
   struct cove_state_container c;
@@ -102,25 +74,26 @@ select_ids (struct cove_state_store *st, bool latest, bool only_stopped,
 }
 
 static const struct cove_opt rm_opts[] = {
-  { "all", 'a', COVE_OPT_BOOL, OPT_ALL, NULL, "Remove all containers" },
-  { "force", 'f', COVE_OPT_BOOL, OPT_FORCE, NULL, "Force removal of a running or unusable container" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for rm" },
-  { "ignore", 'i', COVE_OPT_BOOL, OPT_IGNORE, NULL, "Ignore errors when a specified container is missing" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
-  { "time", 't', COVE_OPT_VALUE, OPT_TIME, "int", "Seconds to wait for stop before killing the container (accepted; rm -f kills at once)" },
-  { "volumes", 'v', COVE_OPT_BOOL, OPT_VOLUMES, NULL, "Remove anonymous volumes associated with the container" },
+  { "all", 'a', COVE_OPT_BOOL, CTR_OPT_ALL, NULL, "Remove all containers" },
+  { "force", 'f', COVE_OPT_BOOL, CTR_OPT_FORCE, NULL, "Force removal of a running or unusable container" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for rm" },
+  { "ignore", 'i', COVE_OPT_BOOL, CTR_OPT_IGNORE, NULL, "Ignore errors when a specified container is missing" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "time", 't', COVE_OPT_VALUE, CTR_OPT_ACCEPTED, "int", "Seconds to wait for stop before killing the container (accepted; rm -f kills at once)" },
+  { "volumes", 'v', COVE_OPT_BOOL, CTR_OPT_VOLUMES, NULL, "Remove anonymous volumes associated with the container" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_rm (int argc, char **argv)
 {
-  struct rm_flags f = { 0 };
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
   int n, status;
   cleanup_free char **rest = cove_ctr_parse (argc, argv, rm_opts,
                                              "cove rm [options] CONTAINER [CONTAINER...]",
                                              "Remove one or more containers",
-                                             on_opt, &f, &n, &status);
+                                             cove_ctr_flags_opt, &f, &n, &status);
   if (rest == NULL)
     return status;
   if (n == 0 && !f.all && !f.latest)
@@ -172,20 +145,21 @@ confirm (void)
 }
 
 static const struct cove_opt prune_opts[] = {
-  { "force", 'f', COVE_OPT_BOOL, OPT_FORCE, NULL, "Do not prompt for confirmation.  The default is false" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for prune" },
+  { "force", 'f', COVE_OPT_BOOL, CTR_OPT_FORCE, NULL, "Do not prompt for confirmation.  The default is false" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for prune" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_container_prune (int argc, char **argv)
 {
-  struct rm_flags f = { 0 };
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
   int n, status;
   cleanup_free char **rest = cove_ctr_parse (argc, argv, prune_opts,
                                              "cove container prune [options]",
                                              "Remove all non running containers",
-                                             on_opt, &f, &n, &status);
+                                             cove_ctr_flags_opt, &f, &n, &status);
   if (rest == NULL)
     return status;
   if (n > 0)

@@ -9,20 +9,12 @@
 #include "cmd/cove/commands.h"
 #include "cmd/cove/ctr.h"
 #include "cmd/cove/ctrcmd.h"
+#include "cmd/cove/ctrinspect.h"
 #include "cmd/cove/ctrroot.h"
 #include "cmd/cove/opts.h"
 #include "cmd/cove/output.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
-
-enum { OPT_HELP = 1, OPT_FORMAT, OPT_LATEST };
-
-static const struct cove_opt diff_opts[] = {
-  { "format", 0, COVE_OPT_VALUE, OPT_FORMAT, "string", "Change the output format (json)" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for diff" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
-  { NULL, 0, 0, 0, NULL, NULL },
-};
 
 struct change_list
 {
@@ -141,42 +133,26 @@ do_diff (const char *name_or_id, bool use_latest, const char *format)
   return fflush (stdout) == 0 ? 0 : 125;
 }
 
+static const struct cove_opt diff_opts[] = {
+  { "format", 0, COVE_OPT_VALUE, CTR_QUERY_FORMAT, "string", "Change the output format (json)" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for diff" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_QUERY_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { NULL, 0, 0, 0, NULL, NULL },
+};
+
 int
 cove_cmd_diff (int argc, char **argv)
 {
-  cleanup_error struct cove_error *err = NULL;
-  struct cove_opts_parser p;
-  cove_opts_init (&p, diff_opts, argc, argv, true);
-  const char *format = NULL;
-  bool use_latest = false;
-  const char *v;
-  int id;
-  while ((id = cove_opts_next (&p, &v, &err)) > 0)
-    {
-      if (id == OPT_HELP)
-        {
-          cove_opts_print_help (stdout, "cove diff [options] CONTAINER",
-                                "Inspect changes to the container's file "
-                                "systems", diff_opts);
-          cove_opts_free (&p);
-          return 0;
-        }
-      if (id == OPT_FORMAT)
-        format = v;
-      else if (id == OPT_LATEST)
-        use_latest = strcmp (v, "true") == 0;
-    }
-  int n;
-  cleanup_free char **rest = cove_opts_rest (&p, &n);
-  int ret;
-  if (id < 0)
-    ret = cove_cmd_fail (&err, 125);
-  else if (use_latest ? n != 0 : n != 1)
-    ret = cove_cmd_usage_error (use_latest ? "--latest and containers cannot "
-                                "be used together"
-                                : "`cove diff` requires one container");
-  else
-    ret = do_diff (use_latest ? NULL : rest[0], use_latest, format);
-  cove_opts_free (&p);
-  return ret;
+  struct cove_ctr_query q = { NULL, false, false };
+  int n, status;
+  cleanup_free char **rest = cove_ctr_parse (argc, argv, diff_opts,
+                                             "cove diff [options] CONTAINER",
+                                             "Inspect changes to the container's file systems",
+                                             cove_ctr_query_opt, &q, &n, &status);
+  if (rest == NULL)
+    return status;
+  if (q.latest ? n != 0 : n != 1)
+    return cove_cmd_usage_error (q.latest ? "--latest and containers cannot be used together"
+                                          : "`cove diff` requires one container");
+  return do_diff (q.latest ? NULL : rest[0], q.latest, q.format);
 }

@@ -14,12 +14,9 @@
 #include "cmd/cove/opts.h"
 #include "cmd/cove/output.h"
 #include "pkg/runtime/runtime.h"
+#include "pkg/spec/spec.h"
 #include "pkg/util/cleanup.h"
-#include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
-
-/* An --env-file is the user's own file; bounded all the same.  */
-#define ENV_FILE_MAX (1024 * 1024)
 
 enum
 {
@@ -55,61 +52,13 @@ struct exec_cmd
   char **env_files;    /* owned */
 };
 
-/* One -e or --env-file entry: KEY=VALUE, or KEY alone for the caller's
-   value (skipped when the caller has none), as in podman.  */
-static int
-env_add (struct exec_cmd *x, const char *entry, struct cove_error **err)
-{
-  if (entry[0] == '\0' || entry[0] == '=')
-    return cove_error_set_plain (err, EINVAL, "invalid environment variable "
-                                 "`%s`", entry);
-  if (strchr (entry, '='))
-    cove_strv_append (&x->env, entry);
-  else if (getenv (entry))
-    {
-      cleanup_free char *kv = xasprintf ("%s=%s", entry, getenv (entry));
-      cove_strv_append (&x->env, kv);
-    }
-  return 0;
-}
-
-static int
-env_file_add (struct exec_cmd *x, const char *path, struct cove_error **err)
-{
-  cleanup_free char *text = cove_file_read_at (AT_FDCWD, path, ENV_FILE_MAX,
-                                               NULL, err);
-  if (text == NULL)
-    return cove_error_wrap (err, "env file");
-  for (char *line = text, *next; line && *line; line = next)
-    {
-      next = strchr (line, '\n');
-      if (next)
-        *next++ = '\0';
-      size_t len = strlen (line);
-      if (len && line[len - 1] == '\r')
-        line[--len] = '\0';
-      while (*line == ' ' || *line == '\t')
-        line++;
-      if (*line == '\0' || *line == '#')
-        continue;
-      if (env_add (x, line, err) < 0)
-        return cove_error_wrap (err, "env file `%s`", path);
-    }
-  return 0;
-}
-
 /* --env-file first, then -e: a later entry wins (the runtime replaces
    same keys in order).  */
 static int
 build_env (struct exec_cmd *x, struct cove_error **err)
 {
-  for (size_t i = 0; x->env_files && x->env_files[i]; i++)
-    if (env_file_add (x, x->env_files[i], err) < 0)
-      return -1;
-  for (size_t i = 0; x->env_args && x->env_args[i]; i++)
-    if (env_add (x, x->env_args[i], err) < 0)
-      return -1;
-  return 0;
+  x->env = cove_spec_env_collect (x->env_files, x->env_args, err);
+  return x->env ? 0 : -1;
 }
 
 static void

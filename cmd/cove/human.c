@@ -7,8 +7,10 @@
 #include "cmd/cove/human.h"
 #include "pkg/util/xalloc.h"
 
-char *
-cove_human_size (int64_t bytes)
+/* Three significant digits of BYTES in decimal units, SEP between the
+   number and the unit.  */
+static char *
+size_with (int64_t bytes, const char *sep)
 {
   static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
   double v = (double) bytes;
@@ -19,7 +21,19 @@ cove_human_size (int64_t bytes)
       u++;
     }
   /* %.3g as Go's strconv 'g' with precision 3 (no exponent for these).  */
-  return xasprintf ("%.3g %s", v, units[u]);
+  return xasprintf ("%.3g%s%s", v, sep, units[u]);
+}
+
+char *
+cove_human_size (int64_t bytes)
+{
+  return size_with (bytes, " ");
+}
+
+char *
+cove_human_size_compact (int64_t bytes)
+{
+  return size_with (bytes, "");
 }
 
 char *

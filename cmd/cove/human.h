@@ -9,6 +9,11 @@
    podman's `images` SIZE column.  Caller frees.  */
 char *cove_human_size (int64_t bytes);
 
+/* "1.98MB", "0B": the same without the space, as Go's
+   units.HumanSizeWithPrecision (n, 3) in podman's `ps --size` column.
+   Caller frees.  */
+char *cove_human_size_compact (int64_t bytes);
+
 /* "2 weeks", "About a minute", "Less than a second", as docker's
    units.HumanDuration.  Caller frees.  */
 char *cove_human_duration (int64_t seconds);

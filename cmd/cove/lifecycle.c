@@ -19,54 +19,6 @@
 #include "pkg/util/signals.h"
 #include "pkg/util/xalloc.h"
 
-enum
-{
-  OPT_HELP = CTR_OPT_HELP, OPT_ATTACH, OPT_INTERACTIVE, OPT_DETACH_KEYS,
-  OPT_SIG_PROXY, OPT_TIME, OPT_ALL, OPT_IGNORE, OPT_LATEST, OPT_SIGNAL,
-};
-
-struct flags
-{
-  bool attach, interactive, sig_proxy, all, ignore, latest;
-  bool all_running;  /* -a means the running ones (stop, kill) */
-  const char *detach_keys;
-  int time;         /* -t, -1 when not given */
-  int signal;
-};
-
-static int
-parse_time (const char *v, int *out, struct cove_error **err)
-{
-  char *end;
-  errno = 0;
-  long t = strtol (v, &end, 10);
-  if (v[0] == '\0' || *end || errno || t < -1 || t > 1000000000)
-    return cove_error_set (err, EINVAL, "invalid argument \"%s\" for "
-                           "\"-t, --time\" flag", v);
-  *out = (int) t;
-  return 0;
-}
-
-static int
-on_opt (int id, const char *v, void *ctx, struct cove_error **err)
-{
-  struct flags *f = ctx;
-  bool on = strcmp (v, "true") == 0;
-  switch (id)
-    {
-    case OPT_ATTACH: f->attach = on; return 0;
-    case OPT_INTERACTIVE: f->interactive = on; return 0;
-    case OPT_DETACH_KEYS: f->detach_keys = v; return 0;
-    case OPT_SIG_PROXY: f->sig_proxy = on; return 0;
-    case OPT_TIME: return parse_time (v, &f->time, err);
-    case OPT_ALL: f->all = on; return 0;
-    case OPT_IGNORE: f->ignore = on; return 0;
-    case OPT_LATEST: f->latest = on; return 0;
-    case OPT_SIGNAL: return cove_signal_parse (v, &f->signal, err);
-    default: return cove_error_set (err, EINVAL, "unhandled option %d", id);
-    }
-}
-
 static bool
 is_running (const struct cove_state_container *c, bool *monitor_alive)
 {
@@ -76,12 +28,12 @@ is_running (const struct cove_state_container *c, bool *monitor_alive)
 
 typedef int (*ctr_action) (struct cove_ctr_cmd *cc, const char *arg,
                            struct cove_state_container *c,
-                           const struct flags *f, struct cove_error **err);
+                           const struct cove_ctr_flags *f, struct cove_error **err);
 
 /* The containers ARGS names (or -a, -l): ACTION on each, its error printed
    and the next one tried; podman's exit status 125 when any failed.  */
 static int
-for_each (char **args, int n, const struct flags *f, ctr_action action)
+for_each (char **args, int n, const struct cove_ctr_flags *f, ctr_action action)
 {
   cleanup_error struct cove_error *err = NULL;
   if (n == 0 && !f->all && !f->latest)
@@ -135,12 +87,34 @@ for_each (char **args, int n, const struct flags *f, ctr_action action)
   return ret;
 }
 
+/* The whole of a command: parse TABLE's options, then ACTION on each
+   container named (ALL_RUNNING: -a means the running ones).  */
+static int
+run_command (int argc, char **argv, const struct cove_opt *table,
+             const char *usage, const char *desc, bool all_running,
+             ctr_action action)
+{
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
+  f.all_running = all_running;
+  int n, status;
+  cleanup_free char **rest = cove_ctr_parse (argc, argv, table, usage, desc,
+                                             cove_ctr_flags_opt, &f, &n,
+                                             &status);
+  if (rest == NULL)
+    return status;
+  if (f.attach && n > 1)
+    return cove_cmd_usage_error ("you cannot start and attach multiple "
+                                 "containers at once");
+  return for_each (rest, n, &f, action);
+}
+
 /* ---- start ---- */
 
 /* Start C and follow it (start -a): returns its exit status.  */
 static int
 start_attached (struct cove_ctr_cmd *cc, struct cove_state_container *c,
-                const struct flags *f, struct cove_error **err)
+                const struct cove_ctr_flags *f, struct cove_error **err)
 {
   int sp[2];
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -165,7 +139,7 @@ start_attached (struct cove_ctr_cmd *cc, struct cove_state_container *c,
 
 static int
 start_one (struct cove_ctr_cmd *cc, const char *arg,
-           struct cove_state_container *c, const struct flags *f,
+           struct cove_state_container *c, const struct cove_ctr_flags *f,
            struct cove_error **err)
 {
   bool monitor_alive;
@@ -193,38 +167,28 @@ start_one (struct cove_ctr_cmd *cc, const char *arg,
 }
 
 static const struct cove_opt start_opts[] = {
-  { "all", 0, COVE_OPT_BOOL, OPT_ALL, NULL, "Start all containers regardless of their state or configuration" },
-  { "attach", 'a', COVE_OPT_BOOL, OPT_ATTACH, NULL, "Attach container's STDOUT and STDERR" },
-  { "detach-keys", 0, COVE_OPT_VALUE, OPT_DETACH_KEYS, "string", "Select the key sequence for detaching a container" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for start" },
-  { "interactive", 'i', COVE_OPT_BOOL, OPT_INTERACTIVE, NULL, "Make STDIN available to the contained process" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
-  { "sig-proxy", 0, COVE_OPT_BOOL, OPT_SIG_PROXY, NULL, "Proxy received signals to the process (default true if attaching, false otherwise)" },
+  { "all", 0, COVE_OPT_BOOL, CTR_OPT_ALL, NULL, "Start all containers regardless of their state or configuration" },
+  { "attach", 'a', COVE_OPT_BOOL, CTR_OPT_ATTACH, NULL, "Attach container's STDOUT and STDERR" },
+  { "detach-keys", 0, COVE_OPT_VALUE, CTR_OPT_DETACH_KEYS, "string", "Select the key sequence for detaching a container" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for start" },
+  { "interactive", 'i', COVE_OPT_BOOL, CTR_OPT_INTERACTIVE, NULL, "Make STDIN available to the contained process" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "sig-proxy", 0, COVE_OPT_BOOL, CTR_OPT_SIG_PROXY, NULL, "Proxy received signals to the process (default true if attaching, false otherwise)" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_start (int argc, char **argv)
 {
-  struct flags f = { .time = -1, .sig_proxy = true };
-  int n, status;
-  cleanup_free char **rest = cove_ctr_parse (argc, argv, start_opts,
-                                             "cove start [options] CONTAINER [CONTAINER...]",
-                                             "Start one or more containers",
-                                             on_opt, &f, &n, &status);
-  if (rest == NULL)
-    return status;
-  if (f.attach && n > 1)
-    return cove_cmd_usage_error ("you cannot start and attach multiple "
-                                 "containers at once");
-  return for_each (rest, n, &f, start_one);
+  return run_command (argc, argv, start_opts, "cove start [options] CONTAINER [CONTAINER...]",
+                      "Start one or more containers", false, start_one);
 }
 
 /* ---- stop, restart ---- */
 
 static int
 stop_one (struct cove_ctr_cmd *cc, const char *arg,
-          struct cove_state_container *c, const struct flags *f,
+          struct cove_state_container *c, const struct cove_ctr_flags *f,
           struct cove_error **err)
 {
   if (cove_ctr_stop (&cc->st, c, f->time, err) < 0)
@@ -236,7 +200,7 @@ stop_one (struct cove_ctr_cmd *cc, const char *arg,
 
 static int
 restart_one (struct cove_ctr_cmd *cc, const char *arg,
-             struct cove_state_container *c, const struct flags *f,
+             struct cove_state_container *c, const struct cove_ctr_flags *f,
              struct cove_error **err)
 {
   if (cove_ctr_stop (&cc->st, c, f->time, err) < 0)
@@ -244,55 +208,42 @@ restart_one (struct cove_ctr_cmd *cc, const char *arg,
   struct cove_state_container now;
   if (cove_ctr_load (&cc->st, c->id, &now, err) < 0)
     return -1;
-  struct flags start = { .time = -1 };
+  struct cove_ctr_flags start;
+  cove_ctr_flags_init (&start);
   int r = start_one (cc, arg, &now, &start, err);
   cove_state_container_free (&now);
   return r;
 }
 
 static const struct cove_opt stop_opts[] = {
-  { "all", 'a', COVE_OPT_BOOL, OPT_ALL, NULL, "Stop all running containers" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for stop" },
-  { "ignore", 'i', COVE_OPT_BOOL, OPT_IGNORE, NULL, "Ignore errors when a specified container is missing" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
-  { "time", 't', COVE_OPT_VALUE, OPT_TIME, "uint", "Seconds to wait for stop before killing the container (default 10)" },
-  { "timeout", 0, COVE_OPT_VALUE, OPT_TIME, "uint", "Alias of --time" },
+  { "all", 'a', COVE_OPT_BOOL, CTR_OPT_ALL, NULL, "Stop all running containers" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for stop" },
+  { "ignore", 'i', COVE_OPT_BOOL, CTR_OPT_IGNORE, NULL, "Ignore errors when a specified container is missing" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "time", 't', COVE_OPT_VALUE, CTR_OPT_TIME, "uint", "Seconds to wait for stop before killing the container (default 10)" },
+  { "timeout", 0, COVE_OPT_VALUE, CTR_OPT_TIME, "uint", "Alias of --time" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_stop (int argc, char **argv)
 {
-  struct flags f = { .time = -1, .all_running = true };
-  int n, status;
-  cleanup_free char **rest = cove_ctr_parse (argc, argv, stop_opts,
-                                             "cove stop [options] CONTAINER [CONTAINER...]",
-                                             "Stop one or more containers",
-                                             on_opt, &f, &n, &status);
-  if (rest == NULL)
-    return status;
-  return for_each (rest, n, &f, stop_one);
+  return run_command (argc, argv, stop_opts, "cove stop [options] CONTAINER [CONTAINER...]",
+                      "Stop one or more containers", true, stop_one);
 }
 
 int
 cove_cmd_restart (int argc, char **argv)
 {
-  struct flags f = { .time = -1 };
-  int n, status;
-  cleanup_free char **rest = cove_ctr_parse (argc, argv, stop_opts,
-                                             "cove restart [options] CONTAINER [CONTAINER...]",
-                                             "Restart one or more containers",
-                                             on_opt, &f, &n, &status);
-  if (rest == NULL)
-    return status;
-  return for_each (rest, n, &f, restart_one);
+  return run_command (argc, argv, stop_opts, "cove restart [options] CONTAINER [CONTAINER...]",
+                      "Restart one or more containers", false, restart_one);
 }
 
 /* ---- kill ---- */
 
 static int
 kill_one (struct cove_ctr_cmd *cc, const char *arg,
-          struct cove_state_container *c, const struct flags *f,
+          struct cove_state_container *c, const struct cove_ctr_flags *f,
           struct cove_error **err)
 {
   if (!is_running (c, NULL))
@@ -313,25 +264,18 @@ kill_one (struct cove_ctr_cmd *cc, const char *arg,
 }
 
 static const struct cove_opt kill_opts[] = {
-  { "all", 'a', COVE_OPT_BOOL, OPT_ALL, NULL, "Signal all running containers" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for kill" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
-  { "signal", 's', COVE_OPT_VALUE, OPT_SIGNAL, "string", "Signal to send to the container (default \"KILL\")" },
+  { "all", 'a', COVE_OPT_BOOL, CTR_OPT_ALL, NULL, "Signal all running containers" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for kill" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "signal", 's', COVE_OPT_VALUE, CTR_OPT_SIGNAL, "string", "Signal to send to the container (default \"KILL\")" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_kill (int argc, char **argv)
 {
-  struct flags f = { .time = -1, .signal = SIGKILL, .all_running = true };
-  int n, status;
-  cleanup_free char **rest = cove_ctr_parse (argc, argv, kill_opts,
-                                             "cove kill [options] CONTAINER [CONTAINER...]",
-                                             "Kill one or more running containers with a specific signal",
-                                             on_opt, &f, &n, &status);
-  if (rest == NULL)
-    return status;
-  return for_each (rest, n, &f, kill_one);
+  return run_command (argc, argv, kill_opts, "cove kill [options] CONTAINER [CONTAINER...]",
+                      "Kill one or more running containers with a specific signal", true, kill_one);
 }
 
 /* ---- pause, unpause ---- */
@@ -351,7 +295,7 @@ set_paused (struct cove_state_container *c, void *ctx, struct cove_error **err)
 
 static int
 pause_one (struct cove_ctr_cmd *cc, const char *arg,
-           struct cove_state_container *c, const struct flags *f,
+           struct cove_state_container *c, const struct cove_ctr_flags *f,
            struct cove_error **err)
 {
   (void) f;
@@ -368,7 +312,7 @@ pause_one (struct cove_ctr_cmd *cc, const char *arg,
 
 static int
 unpause_one (struct cove_ctr_cmd *cc, const char *arg,
-             struct cove_state_container *c, const struct flags *f,
+             struct cove_state_container *c, const struct cove_ctr_flags *f,
              struct cove_error **err)
 {
   (void) f;
@@ -384,36 +328,22 @@ unpause_one (struct cove_ctr_cmd *cc, const char *arg,
 }
 
 static const struct cove_opt pause_opts[] = {
-  { "all", 'a', COVE_OPT_BOOL, OPT_ALL, NULL, "Act on all running containers" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for the command" },
-  { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
+  { "all", 'a', COVE_OPT_BOOL, CTR_OPT_ALL, NULL, "Act on all running containers" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for the command" },
+  { "latest", 'l', COVE_OPT_BOOL, CTR_OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_pause (int argc, char **argv)
 {
-  struct flags f = { .time = -1, .all_running = true };
-  int n, status;
-  cleanup_free char **rest = cove_ctr_parse (argc, argv, pause_opts,
-                                             "cove pause [options] CONTAINER [CONTAINER...]",
-                                             "Pause all the processes in one or more containers",
-                                             on_opt, &f, &n, &status);
-  if (rest == NULL)
-    return status;
-  return for_each (rest, n, &f, pause_one);
+  return run_command (argc, argv, pause_opts, "cove pause [options] CONTAINER [CONTAINER...]",
+                      "Pause all the processes in one or more containers", true, pause_one);
 }
 
 int
 cove_cmd_unpause (int argc, char **argv)
 {
-  struct flags f = { .time = -1, .all_running = true };
-  int n, status;
-  cleanup_free char **rest = cove_ctr_parse (argc, argv, pause_opts,
-                                             "cove unpause [options] CONTAINER [CONTAINER...]",
-                                             "Unpause the processes in one or more containers",
-                                             on_opt, &f, &n, &status);
-  if (rest == NULL)
-    return status;
-  return for_each (rest, n, &f, unpause_one);
+  return run_command (argc, argv, pause_opts, "cove unpause [options] CONTAINER [CONTAINER...]",
+                      "Unpause the processes in one or more containers", true, unpause_one);
 }

@@ -62,35 +62,12 @@ struct ps_entry
   int64_t rw, rootfs;           /* with --size */
 };
 
-/* Go's units.HumanSizeWithPrecision (n, 3), as podman's SIZE column:
-   "0B", "12B", "1.98MB".  */
-static char *
-go_size (int64_t n)
-{
-  static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-  double v = (double) n;
-  size_t u = 0;
-  while (v >= 1000 && u + 1 < sizeof units / sizeof units[0])
-    {
-      v /= 1000;
-      u++;
-    }
-  return xasprintf ("%.3g%s", v, units[u]);
-}
-
 static json_t *
 labels_json (const struct cove_state_container *c, bool null_when_empty)
 {
   if ((c->labels == NULL || c->labels[0] == NULL) && null_when_empty)
     return json_null ();
-  json_t *o = json_object ();
-  for (char **l = c->labels; l && *l; l++)
-    {
-      const char *eq = strchr (*l, '=');
-      cleanup_free char *k = eq ? xstrndup (*l, (size_t) (eq - *l)) : xstrdup (*l);
-      json_object_set_new (o, k, json_string (eq ? eq + 1 : ""));
-    }
-  return o;
+  return cove_ps_labels_json (c);
 }
 
 static bool
@@ -214,8 +191,8 @@ row_item (const struct ps_entry *e, const struct ps_request *r, uint32_t mask,
   put (o, mask, 17, json_integer (cove_ps_unix_or_zero (c->started_at)));
   if (WANT (mask, 18))
     {
-      cleanup_free char *rw = r->size ? go_size (e->rw) : NULL;
-      cleanup_free char *virt = r->size ? go_size (e->rootfs) : NULL;
+      cleanup_free char *rw = r->size ? cove_human_size_compact (e->rw) : NULL;
+      cleanup_free char *virt = r->size ? cove_human_size_compact (e->rootfs) : NULL;
       put (o, mask, 18, r->size ? json_sprintf ("%s (virtual %s)", rw, virt) : json_string (""));
     }
   for (size_t i = 19; i <= 21; i++)

@@ -46,6 +46,10 @@ char *cove_ps_status_string (const struct cove_state_container *c,
    (podman).  NULL or not an array gives "".  Caller frees.  */
 char *cove_ps_command_string (json_t *command, bool no_trunc);
 
+/* The labels of C ("KEY=VALUE", or "KEY" for an empty value) as a JSON
+   object, empty when there are none.  New reference.  */
+json_t *cove_ps_labels_json (const struct cove_state_container *c);
+
 /* Go's time.Time String() of NS (ns since the epoch) in local time, with
    the fraction of a second trimmed of zeros as Go does:
    "2026-11-29 02:44:54.246169395 +0000 UTC".  Caller frees.  */

@@ -112,6 +112,19 @@ cove_ps_command_string (json_t *command, bool no_trunc)
   return s;
 }
 
+json_t *
+cove_ps_labels_json (const struct cove_state_container *c)
+{
+  json_t *o = json_object ();
+  for (char **l = c->labels; l && *l; l++)
+    {
+      const char *eq = strchr (*l, '=');
+      cleanup_free char *k = eq ? xstrndup (*l, (size_t) (eq - *l)) : xstrdup (*l);
+      json_object_set_new (o, k, json_string (eq ? eq + 1 : ""));
+    }
+  return o;
+}
+
 /* ".246169395" with Go's trailing zeros trimmed, "" for whole seconds.  */
 static void
 fraction (char *buf, size_t size, long nsec)

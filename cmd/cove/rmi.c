@@ -6,6 +6,7 @@
 
 #include "cmd/cove/commands.h"
 #include "cmd/cove/ctr.h"
+#include "cmd/cove/ctrcmd.h"
 #include "cmd/cove/ctrops.h"
 #include "cmd/cove/imgutil.h"
 #include "cmd/cove/opts.h"
@@ -14,53 +15,46 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
-enum { OPT_HELP = 1, OPT_FORCE, OPT_ALL };
-
+/* The options are the container commands' (CTR_OPT_* ids, parsed by
+   cove_ctr_flags_opt into a struct cove_ctr_flags): -a sets all, -f
+   force.  */
 static const struct cove_opt rmi_opts[] = {
-  { "all", 'a', COVE_OPT_BOOL, OPT_ALL, NULL, "Remove all images" },
-  { "force", 'f', COVE_OPT_BOOL, OPT_FORCE, NULL, "Force Removal of the image" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for rmi" },
+  { "all", 'a', COVE_OPT_BOOL, CTR_OPT_ALL, NULL, "Remove all images" },
+  { "force", 'f', COVE_OPT_BOOL, CTR_OPT_FORCE, NULL, "Force Removal of the image" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for rmi" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 static const struct cove_opt help_only[] = {
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for the command" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for the command" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
-/* Parse options of TABLE; returns the positional arguments (caller frees
-   the array), or NULL with *OUT_STATUS set (0 after --help).  */
-static char **
-parse (int argc, char **argv, const struct cove_opt *table, const char *usage,
-       const char *desc, bool *flags, int nflags, int *out_n, int *out_status)
+/* A command's options and help.  */
+struct cmd_desc
 {
-  cleanup_error struct cove_error *err = NULL;
-  struct cove_opts_parser p;
-  cove_opts_init (&p, table, argc, argv, true);
-  const char *v;
-  int id;
-  while ((id = cove_opts_next (&p, &v, &err)) > 0)
-    {
-      if (id == OPT_HELP)
-        {
-          cove_opts_print_help (stdout, usage, desc, table);
-          cove_opts_free (&p);
-          *out_status = 0;
-          return NULL;
-        }
-      if (id - 2 < nflags)
-        flags[id - 2] = strcmp (v, "true") == 0;
-    }
-  char **rest = cove_opts_rest (&p, out_n);
-  cove_opts_free (&p);
-  if (id < 0)
-    {
-      free (rest);
-      *out_status = cove_cmd_fail (&err, 125);
-      return NULL;
-    }
-  return rest;
+  const struct cove_opt *table;
+  const char *usage, *desc;
+};
+
+/* Parse ARGV with D's table into *F; returns the positional arguments
+   (caller frees the array), or NULL with *OUT_STATUS set (0 after
+   --help).  */
+static char **
+parse (int argc, char **argv, const struct cmd_desc *d,
+       struct cove_ctr_flags *f, int *out_n, int *out_status)
+{
+  cove_ctr_flags_init (f);
+  return cove_ctr_parse (argc, argv, d->table, d->usage, d->desc,
+                         cove_ctr_flags_opt, f, out_n, out_status);
 }
+
+static const struct cove_opt prune_opts[] = {
+  { "all", 'a', COVE_OPT_BOOL, CTR_OPT_ALL, NULL, "Remove all images not in use by containers, not just dangling ones" },
+  { "force", 'f', COVE_OPT_BOOL, CTR_OPT_FORCE, NULL, "Do not prompt for confirmation" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for prune" },
+  { NULL, 0, 0, 0, NULL, NULL },
+};
 
 /* The containers of the user's store that use image ID, as a new
    NULL-terminated list of their ids; NULL when none (or the store cannot
@@ -202,27 +196,28 @@ rmi_all (const struct cove_storage_paths *paths, struct cove_storage *s,
 int
 cove_cmd_rmi (int argc, char **argv)
 {
-  bool flags[2] = { false, false };  /* force, all */
+  static const struct cmd_desc d = {
+    rmi_opts, "cove rmi [options] IMAGE [IMAGE...]",
+    "Removes one or more images from local storage",
+  };
+  struct cove_ctr_flags f;
   int n, status;
-  cleanup_free char **rest = parse (argc, argv, rmi_opts,
-                                    "cove rmi [options] IMAGE [IMAGE...]",
-                                    "Removes one or more images from local storage",
-                                    flags, 2, &n, &status);
+  cleanup_free char **rest = parse (argc, argv, &d, &f, &n, &status);
   if (rest == NULL)
     return status;
-  if (n == 0 && !flags[1])
+  if (n == 0 && !f.all)
     return cove_cmd_usage_error ("image name or ID must be specified");
-  if (n > 0 && flags[1])
+  if (n > 0 && f.all)
     return cove_cmd_usage_error ("when using the --all switch, you may not pass any images names or IDs");
   cleanup_error struct cove_error *err = NULL;
   struct cove_storage_paths paths;
   struct cove_storage *s = NULL;
   if (cove_cmd_store_open (&paths, &s, &err) < 0)
     return cove_cmd_fail (&err, 125);
-  int ret = flags[1] ? rmi_all (&paths, s, flags[0]) : 0;
+  int ret = f.all ? rmi_all (&paths, s, f.force) : 0;
   for (int i = 0; i < n; i++)
     {
-      int r = rmi_one (&paths, s, rest[i], flags[0]);
+      int r = rmi_one (&paths, s, rest[i], f.force);
       /* As podman: 125 wins over 1 (not found).  */
       if (r == 125 || (r != 0 && ret == 0))
         ret = r;
@@ -276,11 +271,13 @@ tag_names (struct cove_storage *s, const struct cove_storage_image *img,
 int
 cove_cmd_tag (int argc, char **argv)
 {
+  static const struct cmd_desc d = {
+    help_only, "cove tag IMAGE TARGET_NAME [TARGET_NAME...]",
+    "Add an additional name to a local image",
+  };
+  struct cove_ctr_flags f;
   int n, status;
-  cleanup_free char **rest = parse (argc, argv, help_only,
-                                    "cove tag IMAGE TARGET_NAME [TARGET_NAME...]",
-                                    "Add an additional name to a local image",
-                                    NULL, 0, &n, &status);
+  cleanup_free char **rest = parse (argc, argv, &d, &f, &n, &status);
   if (rest == NULL)
     return status;
   if (n < 2)
@@ -329,25 +326,19 @@ untag_names (struct cove_storage *s, const struct cove_storage_image *img,
 int
 cove_cmd_untag (int argc, char **argv)
 {
+  static const struct cmd_desc d = {
+    help_only, "cove untag IMAGE [IMAGE...]",
+    "Remove a name from a local image (all names when none is given)",
+  };
+  struct cove_ctr_flags f;
   int n, status;
-  cleanup_free char **rest = parse (argc, argv, help_only,
-                                    "cove untag IMAGE [IMAGE...]",
-                                    "Remove a name from a local image (all "
-                                    "names when none is given)",
-                                    NULL, 0, &n, &status);
+  cleanup_free char **rest = parse (argc, argv, &d, &f, &n, &status);
   if (rest == NULL)
     return status;
   if (n < 1)
     return cove_cmd_usage_error ("at least one argument is required: IMAGE");
   return on_image (rest, n, untag_names);
 }
-
-static const struct cove_opt prune_opts[] = {
-  { "all", 'a', COVE_OPT_BOOL, 3, NULL, "Remove all images not in use by containers, not just dangling ones" },
-  { "force", 'f', COVE_OPT_BOOL, 2, NULL, "Do not prompt for confirmation" },
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for prune" },
-  { NULL, 0, 0, 0, NULL, NULL },
-};
 
 static bool
 confirm (bool all)
@@ -365,17 +356,18 @@ confirm (bool all)
 int
 cove_cmd_image_prune (int argc, char **argv)
 {
-  bool flags[2] = { false, false };  /* force, all */
+  static const struct cmd_desc d = {
+    prune_opts, "cove image prune [options]",
+    "Remove all unused images from local storage",
+  };
+  struct cove_ctr_flags f;
   int n, status;
-  cleanup_free char **rest = parse (argc, argv, prune_opts,
-                                    "cove image prune [options]",
-                                    "Remove all unused images from local storage",
-                                    flags, 2, &n, &status);
+  cleanup_free char **rest = parse (argc, argv, &d, &f, &n, &status);
   if (rest == NULL)
     return status;
   if (n > 0)
     return cove_cmd_usage_error ("`cove image prune` takes no arguments");
-  if (!flags[0] && !confirm (flags[1]))
+  if (!f.force && !confirm (f.all))
     return 0;
   cleanup_error struct cove_error *err = NULL;
   struct cove_storage_paths paths;
@@ -391,7 +383,7 @@ cove_cmd_image_prune (int argc, char **argv)
     {
       bool dangling = all[i].names == NULL || all[i].names[0] == NULL;
       cleanup_strv char **users = ret == 0 ? image_users (&paths, all[i].id) : NULL;
-      if (ret == 0 && users == NULL && (dangling || flags[1]))
+      if (ret == 0 && users == NULL && (dangling || f.all))
         {
           if (cove_storage_image_remove (s, all[i].id, &err) < 0)
             ret = cove_cmd_fail (&err, 125);

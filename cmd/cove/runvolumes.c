@@ -341,21 +341,6 @@ run_mounts_volume_of (const struct cove_storage_paths *paths, const char *src,
   return NULL;
 }
 
-static bool
-has_word (const char *opts, const char *word)
-{
-  size_t n = strlen (word);
-  for (const char *o = opts; o != NULL;)
-    {
-      if (strncmp (o, word, n) == 0 && (o[n] == ',' || o[n] == '\0'))
-        return true;
-      o = strchr (o, ',');
-      if (o)
-        o++;
-    }
-  return false;
-}
-
 int
 cove_run_volumes_copy_up (const struct cove_run_options *o,
                           const struct cove_storage_paths *paths,
@@ -373,7 +358,9 @@ cove_run_volumes_copy_up (const struct cove_run_options *o,
       dst++;
       const char *opts = strchr (dst, ':');
       cleanup_free char *d = xstrndup (dst, opts ? (size_t) (opts - dst) : strlen (dst));
-      if (name && !has_word (opts ? opts + 1 : NULL, "nocopy")
+      bool nocopy = cove_spec_mount_option_has (opts ? opts + 1 : NULL,
+                                                "nocopy");
+      if (name && !nocopy
           && cove_storage_volume_copy_up (paths, name, o->req.rootfs, d, err) < 0)
         return -1;
     }

@@ -11,20 +11,6 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
-enum { OPT_HELP = CTR_OPT_HELP, OPT_REPAIR, OPT_QUIET };
-
-static int
-on_opt (int id, const char *v, void *ctx, struct cove_error **err)
-{
-  bool *flags = ctx;  /* repair, quiet */
-  if (id == OPT_REPAIR || id == OPT_QUIET)
-    {
-      flags[id - OPT_REPAIR] = strcmp (v, "true") == 0;
-      return 0;
-    }
-  return cove_error_set (err, EINVAL, "unhandled option %d", id);
-}
-
 static const char *const kind_names[] = {
   [COVE_STATE_PROBLEM_CORRUPT] = "corrupt record",
   [COVE_STATE_PROBLEM_HALF_CREATED] = "half-created record",
@@ -63,26 +49,27 @@ fix_stale (struct cove_state_store *st, bool repair)
 }
 
 static const struct cove_opt check_opts[] = {
-  { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for check" },
-  { "quiet", 'q', COVE_OPT_BOOL, OPT_QUIET, NULL, "Print nothing when the store is sound" },
-  { "repair", 'r', COVE_OPT_BOOL, OPT_REPAIR, NULL, "Repair what is found" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for check" },
+  { "quiet", 'q', COVE_OPT_BOOL, CTR_OPT_QUIET, NULL, "Print nothing when the store is sound" },
+  { "repair", 'r', COVE_OPT_BOOL, CTR_OPT_REPAIR, NULL, "Repair what is found" },
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
 int
 cove_cmd_system_check (int argc, char **argv)
 {
-  bool flags[2] = { false, false };
+  struct cove_ctr_flags f;
+  cove_ctr_flags_init (&f);
   int n, status;
   cleanup_free char **rest = cove_ctr_parse (argc, argv, check_opts,
                                              "cove system check [options]",
                                              "Check the container store for consistency",
-                                             on_opt, flags, &n, &status);
+                                             cove_ctr_flags_opt, &f, &n, &status);
   if (rest == NULL)
     return status;
   if (n > 0)
     return cove_cmd_usage_error ("`cove system check` takes no arguments");
-  bool repair = flags[0], quiet = flags[1];
+  bool repair = f.repair, quiet = f.quiet;
   cleanup_error struct cove_error *err = NULL;
   struct cove_ctr_cmd cc;
   if (cove_ctr_cmd_open (&cc, repair, &err) < 0)

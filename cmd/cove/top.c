@@ -50,15 +50,21 @@ struct top_ctx
   long hz;
 };
 
-typedef char *(*column_fn) (const struct cove_top_proc *p,
-                            const struct top_ctx *x);
+/* The columns, one per descriptor.  */
+enum column
+{
+  COL_ARGS, COL_CAPAMB, COL_CAPBND, COL_CAPEFF, COL_CAPINH, COL_CAPPRM,
+  COL_COMM, COL_ETIME, COL_GROUP, COL_HGROUP, COL_HPID, COL_HUSER, COL_NICE,
+  COL_PCPU, COL_PGID, COL_PID, COL_PPID, COL_RGROUP, COL_RSS, COL_RUSER,
+  COL_SECCOMP, COL_STATE, COL_STIME, COL_TIME, COL_TTY, COL_USER, COL_VSZ,
+};
 
 struct descriptor
 {
   const char *name;
   const char *aix;      /* NULL when none */
   const char *header;
-  column_fn fn;
+  enum column col;
 };
 
 static long long
@@ -87,43 +93,6 @@ host_id (const char *map, unsigned id)
   return xstrdup ("?");
 }
 
-static char *col_args (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xstrdup (p->args); }
-static char *col_comm (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xstrdup (p->comm); }
-static char *col_pid (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xasprintf ("%d", (int) p->pid); }
-static char *col_ppid (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xasprintf ("%d", (int) p->ppid); }
-static char *col_pgid (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xasprintf ("%d", (int) p->pgid); }
-static char *col_hpid (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xasprintf ("%d", (int) p->hpid); }
-static char *col_nice (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xasprintf ("%d", p->nice); }
-static char *col_vsz (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xasprintf ("%llu", p->vsz_kb); }
-static char *col_rss (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xasprintf ("%llu", p->rss_kb); }
-static char *col_state (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return xasprintf ("%c", p->state); }
-static char *col_user (const struct cove_top_proc *p, const struct top_ctx *x)
-{ return cove_runtime_iddb_name (x->passwd, p->euid); }
-static char *col_ruser (const struct cove_top_proc *p, const struct top_ctx *x)
-{ return cove_runtime_iddb_name (x->passwd, p->ruid); }
-static char *col_group (const struct cove_top_proc *p, const struct top_ctx *x)
-{ return cove_runtime_iddb_name (x->group, p->egid); }
-static char *col_rgroup (const struct cove_top_proc *p, const struct top_ctx *x)
-{ return cove_runtime_iddb_name (x->group, p->rgid); }
-static char *col_huser (const struct cove_top_proc *p, const struct top_ctx *x)
-{ return host_id (x->uid_map, p->euid); }
-static char *col_hgroup (const struct cove_top_proc *p, const struct top_ctx *x)
-{ return host_id (x->gid_map, p->egid); }
-static char *col_etime (const struct cove_top_proc *p, const struct top_ctx *x)
-{ return cove_top_duration (elapsed_ns (p, x)); }
-static char *col_time (const struct cove_top_proc *p, const struct top_ctx *x)
-{ return cove_top_duration (cpu_ns (p, x)); }
-
 static char *
 col_pcpu (const struct cove_top_proc *p, const struct top_ctx *x)
 {
@@ -146,9 +115,8 @@ col_stime (const struct cove_top_proc *p, const struct top_ctx *x)
 /* The terminal's name from its device number: the container's ptys are
    pts/N, as psgo shows them; no terminal is "?".  */
 static char *
-col_tty (const struct cove_top_proc *p, const struct top_ctx *x)
+col_tty (const struct cove_top_proc *p)
 {
-  (void) x;
   unsigned major = ((unsigned) p->tty_nr >> 8) & 0xfff;
   unsigned minor = ((unsigned) p->tty_nr & 0xff) | (((unsigned) p->tty_nr >> 12) & 0xfff00);
   if (p->tty_nr == 0)
@@ -161,9 +129,8 @@ col_tty (const struct cove_top_proc *p, const struct top_ctx *x)
 }
 
 static char *
-col_seccomp (const struct cove_top_proc *p, const struct top_ctx *x)
+col_seccomp (const struct cove_top_proc *p)
 {
-  (void) x;
   static const char *const modes[] = { "disabled", "strict", "filter" };
   return xstrdup (p->seccomp >= 0 && p->seccomp <= 2 ? modes[p->seccomp] : "?");
 }
@@ -216,45 +183,72 @@ caps_string (uint64_t set)
   return out;
 }
 
-static char *col_capinh (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return caps_string (p->caps[COVE_TOP_CAP_INH]); }
-static char *col_capprm (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return caps_string (p->caps[COVE_TOP_CAP_PRM]); }
-static char *col_capeff (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return caps_string (p->caps[COVE_TOP_CAP_EFF]); }
-static char *col_capbnd (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return caps_string (p->caps[COVE_TOP_CAP_BND]); }
-static char *col_capamb (const struct cove_top_proc *p, const struct top_ctx *x)
-{ (void) x; return caps_string (p->caps[COVE_TOP_CAP_AMB]); }
+/* The value of column C for P; caller frees.  */
+static char *
+column_value (enum column c, const struct cove_top_proc *p,
+              const struct top_ctx *x)
+{
+  switch (c)
+    {
+    case COL_ARGS: return xstrdup (p->args);
+    case COL_CAPAMB: return caps_string (p->caps[COVE_TOP_CAP_AMB]);
+    case COL_CAPBND: return caps_string (p->caps[COVE_TOP_CAP_BND]);
+    case COL_CAPEFF: return caps_string (p->caps[COVE_TOP_CAP_EFF]);
+    case COL_CAPINH: return caps_string (p->caps[COVE_TOP_CAP_INH]);
+    case COL_CAPPRM: return caps_string (p->caps[COVE_TOP_CAP_PRM]);
+    case COL_COMM: return xstrdup (p->comm);
+    case COL_ETIME: return cove_top_duration (elapsed_ns (p, x));
+    case COL_GROUP: return cove_runtime_iddb_name (x->group, p->egid);
+    case COL_HGROUP: return host_id (x->gid_map, p->egid);
+    case COL_HPID: return xasprintf ("%d", (int) p->hpid);
+    case COL_HUSER: return host_id (x->uid_map, p->euid);
+    case COL_NICE: return xasprintf ("%d", p->nice);
+    case COL_PCPU: return col_pcpu (p, x);
+    case COL_PGID: return xasprintf ("%d", (int) p->pgid);
+    case COL_PID: return xasprintf ("%d", (int) p->pid);
+    case COL_PPID: return xasprintf ("%d", (int) p->ppid);
+    case COL_RGROUP: return cove_runtime_iddb_name (x->group, p->rgid);
+    case COL_RSS: return xasprintf ("%llu", p->rss_kb);
+    case COL_RUSER: return cove_runtime_iddb_name (x->passwd, p->ruid);
+    case COL_SECCOMP: return col_seccomp (p);
+    case COL_STATE: return xasprintf ("%c", p->state);
+    case COL_STIME: return col_stime (p, x);
+    case COL_TIME: return cove_top_duration (cpu_ns (p, x));
+    case COL_TTY: return col_tty (p);
+    case COL_USER: return cove_runtime_iddb_name (x->passwd, p->euid);
+    case COL_VSZ: return xasprintf ("%llu", p->vsz_kb);
+    }
+  return xstrdup ("?");
+}
 
 static const struct descriptor descriptors[] = {
-  { "args", "%a", "COMMAND", col_args },
-  { "capamb", NULL, "AMBIENT CAPS", col_capamb },
-  { "capbnd", NULL, "BOUNDING CAPS", col_capbnd },
-  { "capeff", NULL, "EFFECTIVE CAPS", col_capeff },
-  { "capinh", NULL, "INHERITED CAPS", col_capinh },
-  { "capprm", NULL, "PERMITTED CAPS", col_capprm },
-  { "comm", "%c", "COMMAND", col_comm },
-  { "etime", "%t", "ELAPSED", col_etime },
-  { "group", "%G", "GROUP", col_group },
-  { "hgroup", NULL, "HGROUP", col_hgroup },
-  { "hpid", NULL, "HPID", col_hpid },
-  { "huser", NULL, "HUSER", col_huser },
-  { "nice", "%n", "NI", col_nice },
-  { "pcpu", "%C", "%CPU", col_pcpu },
-  { "pgid", "%r", "PGID", col_pgid },
-  { "pid", "%p", "PID", col_pid },
-  { "ppid", "%P", "PPID", col_ppid },
-  { "rgroup", "%g", "RGROUP", col_rgroup },
-  { "rss", NULL, "RSS", col_rss },
-  { "ruser", "%u", "RUSER", col_ruser },
-  { "seccomp", NULL, "SECCOMP", col_seccomp },
-  { "state", NULL, "STATE", col_state },
-  { "stime", NULL, "STIME", col_stime },
-  { "time", "%x", "TIME", col_time },
-  { "tty", "%y", "TTY", col_tty },
-  { "user", "%U", "USER", col_user },
-  { "vsz", "%z", "VSZ", col_vsz },
+  { "args", "%a", "COMMAND", COL_ARGS },
+  { "capamb", NULL, "AMBIENT CAPS", COL_CAPAMB },
+  { "capbnd", NULL, "BOUNDING CAPS", COL_CAPBND },
+  { "capeff", NULL, "EFFECTIVE CAPS", COL_CAPEFF },
+  { "capinh", NULL, "INHERITED CAPS", COL_CAPINH },
+  { "capprm", NULL, "PERMITTED CAPS", COL_CAPPRM },
+  { "comm", "%c", "COMMAND", COL_COMM },
+  { "etime", "%t", "ELAPSED", COL_ETIME },
+  { "group", "%G", "GROUP", COL_GROUP },
+  { "hgroup", NULL, "HGROUP", COL_HGROUP },
+  { "hpid", NULL, "HPID", COL_HPID },
+  { "huser", NULL, "HUSER", COL_HUSER },
+  { "nice", "%n", "NI", COL_NICE },
+  { "pcpu", "%C", "%CPU", COL_PCPU },
+  { "pgid", "%r", "PGID", COL_PGID },
+  { "pid", "%p", "PID", COL_PID },
+  { "ppid", "%P", "PPID", COL_PPID },
+  { "rgroup", "%g", "RGROUP", COL_RGROUP },
+  { "rss", NULL, "RSS", COL_RSS },
+  { "ruser", "%u", "RUSER", COL_RUSER },
+  { "seccomp", NULL, "SECCOMP", COL_SECCOMP },
+  { "state", NULL, "STATE", COL_STATE },
+  { "stime", NULL, "STIME", COL_STIME },
+  { "time", "%x", "TIME", COL_TIME },
+  { "tty", "%y", "TTY", COL_TTY },
+  { "user", "%U", "USER", COL_USER },
+  { "vsz", "%z", "VSZ", COL_VSZ },
 };
 
 #define N_DESCRIPTORS (sizeof descriptors / sizeof descriptors[0])
@@ -333,7 +327,7 @@ print_procs (const struct descriptor **d, size_t nd,
     {
       rows[r] = xmalloc0 ((nd + 1) * sizeof **rows);
       for (size_t c = 0; c < nd; c++)
-        rows[r][c] = r == 0 ? xstrdup (d[c]->header) : d[c]->fn (&v[r - 1], x);
+        rows[r][c] = r == 0 ? xstrdup (d[c]->header) : column_value (d[c]->col, &v[r - 1], x);
     }
   print_table (rows, n + 1, nd);
   for (size_t r = 0; r <= n; r++)

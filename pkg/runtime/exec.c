@@ -12,29 +12,18 @@
    create.c.  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pkg/runtime/internal.h"
+#include "pkg/spec/spec.h"
 #include "pkg/util/cleanup.h"
-#include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
-
-#define CONFIG_MAX (16 * 1024 * 1024)
 
 /* The namespaces an exec joins: every one of the config's but the user
    namespace, which the caller is in already.  */
@@ -54,18 +43,6 @@ struct exec_ctx
 };
 
 /* ---- the config and its overrides, in the caller ---- */
-
-static struct runtime_config *
-read_config (const char *bundle, struct cove_error **err)
-{
-  cleanup_free char *path = xasprintf ("%s/config.json", bundle);
-  size_t len = 0;
-  cleanup_free char *data = cove_file_read_at (AT_FDCWD, path, CONFIG_MAX,
-                                               &len, err);
-  if (data == NULL)
-    return NULL;
-  return runtime_config_parse (data, len, bundle, err);
-}
 
 /* Set KV ("KEY=VALUE") in *ENV, replacing an entry with the same KEY.  */
 static void
@@ -100,8 +77,8 @@ static int
 override_user (struct runtime_config *cfg, int rootfd, const char *spec,
                char *const *opt_env, struct cove_error **err)
 {
-  struct runtime_user u;
-  if (runtime_user_resolve (rootfd, spec, &u, err) < 0)
+  struct cove_spec_user u;
+  if (cove_spec_user_resolve (rootfd, spec, NULL, &u, err) < 0)
     return -1;
   bool same = u.uid == cfg->uid;
   cfg->uid = u.uid;
@@ -114,7 +91,7 @@ override_user (struct runtime_config *cfg, int rootfd, const char *spec,
       cleanup_free char *home = xasprintf ("HOME=%s", u.home);
       env_set (&cfg->env, home);
     }
-  runtime_user_free (&u);
+  cove_spec_user_free (&u);
   if (cfg->has_caps && !same && cfg->uid != 0)
     for (int s = 0; s < RUNTIME_CAP_N; s++)
       if (s != RUNTIME_CAP_BOUNDING)
@@ -208,21 +185,13 @@ prepare (const char *bundle, const char *state_dir,
          const struct cove_runtime_exec_options *o, struct exec_ctx *x,
          struct cove_error **err)
 {
-  x->cfg = read_config (bundle, err);
+  x->cfg = runtime_config_load (bundle, err);
   if (x->cfg == NULL)
     return -1;
   cleanup_close int rootfd = open_root (o, err);
-  if (rootfd < 0 || apply_overrides (x->cfg, rootfd, o, err) < 0)
+  if (rootfd < 0 || apply_overrides (x->cfg, rootfd, o, err) < 0
+      || runtime_seccomp_prepare (x->cfg, state_dir, err) < 0)
     return -1;
-  if (x->cfg->seccomp)
-    {
-      cleanup_free char *cache = state_dir ? xasprintf ("%s/seccomp", state_dir)
-                                           : NULL;
-      if (cove_runtime_seccomp_compile (x->cfg->seccomp, cache, &x->cfg->filter,
-                                        err) < 0)
-        return cove_error_wrap (err, "seccomp profile");
-      x->cfg->has_filter = true;
-    }
   x->ns_flags = exec_ns_flags (x->cfg);
   x->init_pidfd = o->init_pidfd;
   x->detach = o->detach;
@@ -237,153 +206,46 @@ prepare (const char *bundle, const char *state_dir,
 
 /* ---- the process, in the container's namespaces ---- */
 
-/* Its stdio and session.  Without a terminal it still leaves the caller's
-   session: the caller's terminal, which it may hold as stdio, must not be
-   its controlling one (TIOCSTI would let it type into the user's shell).
+/* Its stdio and session, then rlimits (runtime_starter.setup, CTX the
+   exec_ctx).  Without a terminal it still leaves the caller's session:
+   the caller's terminal, which it may hold as stdio, must not be its
+   controlling one (TIOCSTI would let it type into the user's shell).
    The caller relays signals (cove_runtime_wait).  */
 static int
-child_stdio (const struct exec_ctx *x, int sync, struct cove_error **err)
+child_setup (const void *ctx, int sync, struct cove_error **err)
 {
+  const struct exec_ctx *x = ctx;
   if (x->cfg->terminal)
-    return runtime_process_terminal (sync, err);
-  if (setsid () < 0)
+    {
+      if (runtime_process_terminal (sync, err) < 0)
+        return -1;
+    }
+  else if (setsid () < 0)
     return cove_error_set (err, errno, "setsid");
-  if (x->detach)
+  else if (x->detach)
     for (int fd = 0; fd < 3; fd++)
       if (dup2 (x->devnull, fd) < 0)
         return cove_error_set (err, errno, "dup2 /dev/null to %d", fd);
-  return 0;
+  return runtime_process_rlimits (x->cfg, err);
 }
 
-static void __attribute__ ((noreturn))
-child_main (const struct exec_ctx *x, int sync)
-{
-  struct cove_error *err = NULL;
-  int status = 125;
-  if (child_stdio (x, sync, &err) == 0
-      && runtime_process_rlimits (x->cfg, &err) == 0)
-    runtime_process_exec (x->cfg, &status, &err);
-  if (err == NULL)
-    cove_error_set (&err, 0, "exec setup failed");
-  cove_error_send (sync, err);
-  _exit (status);
-}
-
-static pid_t
-clone3_flags (uint64_t flags, int *out_pidfd)
-{
-  struct clone_args args = {
-    .flags = flags | (out_pidfd ? CLONE_PIDFD : 0),
-    .pidfd = (uint64_t) (uintptr_t) out_pidfd,
-    .exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
-  };
-  return (pid_t) syscall (SYS_clone3, &args, sizeof args);
-}
-
-/* In the intermediate: join, then clone the process as the caller's
-   child.  Reports its pid (or -errno) over PIPE_W and _exits; returns 0
-   in the process itself.  */
-static pid_t
-intermediate (const struct exec_ctx *x, int pipe_w)
-{
-  int32_t r;
-  if (setns (x->init_pidfd, x->ns_flags) < 0)
-    r = -errno;
-  else
-    {
-      pid_t pid = clone3_flags (CLONE_PARENT, NULL);
-      if (pid == 0)
-        {
-          close (pipe_w);
-          return 0;
-        }
-      r = pid > 0 ? pid : -errno;
-    }
-  (void) cove_write_all (pipe_w, &r, sizeof r, NULL);
-  _exit (0);
-}
-
-static pid_t
-spawn (const struct exec_ctx *x, int *out_pidfd, struct cove_error **err)
-{
-  int p[2];
-  if (pipe2 (p, O_CLOEXEC) < 0)
-    return cove_error_set (err, errno, "pipe");
-  cleanup_close int pipe_r = p[0];
-  cleanup_close int ifd = -1;
-  pid_t ipid = clone3_flags (0, &ifd);
-  if (ipid == 0)
-    {
-      close (steal_fd (&pipe_r));
-      return intermediate (x, p[1]);
-    }
-  int e = errno;
-  close (p[1]);
-  if (ipid < 0)
-    return cove_error_set (err, e, "clone");
-  int32_t r = 0;
-  ssize_t n;
-  do
-    n = read (pipe_r, &r, sizeof r);
-  while (n < 0 && errno == EINTR);
-  siginfo_t info;
-  while (waitid ((idtype_t) P_PIDFD, ifd, &info, WEXITED) < 0 && errno == EINTR)
-    ;
-  if (n != sizeof r || r <= 0)
-    return cove_error_set (err, n == sizeof r ? -r : EPROTO,
-                           "join the container's namespaces");
-  /* Our child until we reap it: the pid cannot be reused meanwhile.  */
-  *out_pidfd = pidfd_open (r, 0);
-  if (*out_pidfd < 0)
-    {
-      cove_error_set (err, errno, "pidfd_open");
-      kill (r, SIGKILL);
-      waitpid (r, NULL, 0);
-      return -1;
-    }
-  return r;
-}
-
+/* In the intermediate: one setns on the init's pidfd.  */
 static int
-start (const struct exec_ctx *x, struct cove_runtime_process *out,
-       int *out_status, struct cove_error **err)
+join_init (const void *ctx, struct cove_error **err)
 {
-  int sv[2];
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    return cove_error_set (err, errno, "socketpair");
-  cleanup_close int sock = sv[0];
-  int pidfd = -1;
-  pid_t pid = spawn (x, &pidfd, err);
-  if (pid == 0)
-    {
-      close (sock);
-      child_main (x, sv[1]);
-    }
-  close (sv[1]);
-  if (pid < 0)
-    return -1;
-  cleanup_close int console = -1;
-  struct cove_error *child_err = NULL;
-  if (runtime_sync_child (sock, &console, &child_err, err) < 0
-      || child_err != NULL || (x->cfg->terminal && console < 0))
-    {
-      *out_status = runtime_reap_failed (pidfd, child_err == NULL);
-      close (pidfd);
-      if (child_err)
-        {
-          if (err && *err == NULL)
-            *err = child_err;
-          else
-            cove_error_free (child_err);
-        }
-      else if (err && *err == NULL)
-        cove_error_set (err, EPROTO, "exec process sent no pty master");
-      return -1;
-    }
-  out->pid = pid;
-  out->pidfd = pidfd;
-  out->console_fd = steal_fd (&console);
+  const struct exec_ctx *x = ctx;
+  if (setns (x->init_pidfd, x->ns_flags) < 0)
+    return cove_error_set (err, errno, "setns");
   return 0;
+}
+
+/* runtime_starter.spawn: always through an intermediate, which joins.  */
+static pid_t
+spawn (const void *ctx, int *out_pidfd, struct cove_error **err)
+{
+  struct runtime_join j = { .join = join_init, .ctx = ctx,
+                            .what = "join the container's namespaces" };
+  return runtime_spawn_joined (&j, out_pidfd, err);
 }
 
 int
@@ -397,9 +259,14 @@ cove_runtime_exec (const char *bundle, const char *state_dir,
   out->pidfd = -1;
   out->console_fd = -1;
   struct exec_ctx x = { .devnull = -1, .init_pidfd = -1 };
+  struct runtime_starter s = { .spawn = spawn, .setup = child_setup,
+                               .ctx = &x, .what = "exec process" };
   int r = prepare (bundle, state_dir, opts, &x, err);
   if (r == 0)
-    r = start (&x, out, out_status, err);
+    {
+      s.cfg = x.cfg;
+      r = runtime_start (&s, out, out_status, err);
+    }
   runtime_config_free (x.cfg);
   if (x.devnull >= 0)
     close (x.devnull);

@@ -172,21 +172,60 @@ int runtime_process_identity (const struct runtime_config *cfg,
 int runtime_process_exec (const struct runtime_config *cfg, int *out_status,
                           struct cove_error **err);
 
-/* create.c: the parent's side of the sync socket (see create.c), for
-   exec.c too.  Reads until EOF (the child exec'd: returns 0), a pty
-   master (stored in *CONSOLE), or an error of the child (returns 0 with
-   *OUT_CHILD_ERR set); -1 when talking to the child failed.  */
-int runtime_sync_child (int sock, int *console,
-                        struct cove_error **out_child_err,
-                        struct cove_error **err);
-/* Reap a child that failed before exec (killing it first when KILL_IT):
-   its own 126 or 127, else 125.  */
-int runtime_reap_failed (int pidfd, bool kill_it);
+/* spawn.c: what create.c and exec.c share to start a process.  */
+
+/* BUNDLE/config.json, parsed (runtime_config_parse), capped at 16 MiB.  */
+struct runtime_config *runtime_config_load (const char *bundle,
+                                            struct cove_error **err);
+/* Compile CFG's linux.seccomp (if any) into CFG->filter, in the parent:
+   the child only loads it.  Compiled programs are cached per user in
+   STATE_DIR/seccomp (STATE_DIR may be NULL).  */
+int runtime_seccomp_prepare (struct runtime_config *cfg, const char *state_dir,
+                             struct cove_error **err);
+/* clone3 with FLAGS and, when OUT_PIDFD, CLONE_PIDFD; SIGCHLD as exit
+   signal unless CLONE_PARENT.  Returns the pid, 0 in the child, -1 with
+   errno.  The caller is assumed single-threaded, as for fork: the child
+   runs on a copy of this stack and heap.  */
+pid_t runtime_clone3 (uint64_t flags, int *out_pidfd);
+
+/* How runtime_spawn_joined gets the process into namespaces that apply
+   to children only (a pid namespace joined by setns), without the caller
+   leaving its own: an intermediate process runs JOIN, then clones the
+   process with CHILD_FLAGS as the caller's child (CLONE_PARENT).  */
+struct runtime_join
+{
+  int (*join) (const void *ctx, struct cove_error **err);
+  const void *ctx;
+  uint64_t child_flags;   /* CLONE_NEW* the process gets after JOIN */
+  const char *what;       /* the error's message when that fails */
+};
+/* Returns the process's pid in the caller, with *OUT_PIDFD (the caller
+   reaps it), and 0 in the process itself.  */
+pid_t runtime_spawn_joined (const struct runtime_join *j, int *out_pidfd,
+                            struct cove_error **err);
+
+/* How runtime_start makes its process: SPAWN clones it (0 in it; its pid
+   and a pidfd in the caller), SETUP runs in it up to the exec of CFG's
+   process (runtime_process_exec), with SYNC its end of the socket.  */
+struct runtime_starter
+{
+  const struct runtime_config *cfg;
+  pid_t (*spawn) (const void *ctx, int *out_pidfd, struct cove_error **err);
+  int (*setup) (const void *ctx, int sync, struct cove_error **err);
+  const void *ctx;
+  const char *what;       /* "container", "exec process": for messages */
+};
+/* Start the process and follow it over the sync socket (see spawn.c)
+   until it has exec'd: OUT as for cove_runtime_create.  A process that
+   failed is reaped, and *OUT_STATUS is its 126 or 127, else 125.  */
+int runtime_start (const struct runtime_starter *s,
+                   struct cove_runtime_process *out, int *out_status,
+                   struct cove_error **err);
 
 /* exec-user.c: a user of a running container, "name|uid[:group|gid]",
-   resolved in the /etc/passwd and /etc/group under ROOTFD (the
-   container's root, untrusted).  errnum ENOENT: no such user or group
-   (podman's message); EINVAL: malformed.  */
+   resolved by cove_spec_user_resolve (pkg/spec, the resolver of `run -u`)
+   under ROOTFD (the container's root, untrusted).  errnum ENOENT: no such
+   user or group (podman's message); EINVAL: malformed.  */
 struct runtime_user
 {
   uid_t uid;

@@ -85,7 +85,8 @@ int cove_runtime_exec (const char *bundle, const char *state_dir,
 
 /* The container's /etc/passwd (GROUP: /etc/group) under ROOTFD, an fd of
    its root (/proc/PID/root): opened inside it, capped at 4 MiB, "" when
-   missing.  Caller frees.  */
+   missing.  Caller frees.  The same as cove_spec_iddb_read/_name
+   (pkg/spec/spec.h), which do the work.  */
 char *cove_runtime_iddb_read (int rootfd, bool group, struct cove_error **err);
 /* The name of ID in DB (as read above; untrusted, parsed defensively), or
    ID in decimal when it has none.  Caller frees.  */

@@ -8,22 +8,6 @@
 
 #include "pkg/spec/spec.h"
 
-/* The process identity resolved inside the rootfs.  */
-struct spec_user
-{
-  uint32_t uid;
-  uint32_t gid;
-  json_t *additional_gids;  /* array of integers, owned */
-  char *home;               /* from passwd, "/" when unknown */
-};
-
-/* Resolve USER ("name|uid[:group|gid]", NULL = root) and GROUPS
-   (--group-add) against ROOTFS's /etc/passwd and /etc/group.  errnum
-   ENOENT: no such user or group; EINVAL: malformed.  */
-int spec_user_resolve (const char *rootfs, const char *user, char **groups,
-                       struct spec_user *out, struct cove_error **err);
-void spec_user_free (struct spec_user *u);
-
 /* The default mounts, then -v, --tmpfs and --read-only's tmpfs mounts, as
    an OCI `mounts` array.  errnum ENOENT: a missing bind source; EINVAL: a
    malformed -v or --tmpfs.  */

@@ -81,9 +81,8 @@ is_known_option (const char *o)
   return false;
 }
 
-/* true when the comma-separated OPTS (may be NULL) contain WORD.  */
-static bool
-has_option (const char *opts, const char *word)
+bool
+cove_spec_mount_option_has (const char *opts, const char *word)
 {
   size_t n = strlen (word);
   for (const char *o = opts; o != NULL;)
@@ -122,8 +121,8 @@ add_volume (json_t *m, const char *spec, struct cove_error **err)
   if (stat (copy, &st) < 0)
     return cove_error_set (err, errno, "bind mount source `%s`", copy);
   /* "bind" asks for a bind mount without the mounts below SRC.  */
-  json_t *options = json_pack ("[s]", has_option (opts, "bind") ? "bind"
-                                                                : "rbind");
+  bool bind = cove_spec_mount_option_has (opts, "bind");
+  json_t *options = json_pack ("[s]", bind ? "bind" : "rbind");
   cleanup_free char *optcopy = xstrdup (opts ? opts : "");
   for (char *o = optcopy, *next; o && *o; o = next)
     {

@@ -11,7 +11,6 @@
 #include "pkg/util/xalloc.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define ENV_FILE_MAX (16 * 1024 * 1024)
 
 /* Set KEY=VALUE in the env array ENV, replacing an entry of the same key.  */
 static void
@@ -32,54 +31,8 @@ env_set (json_t *env, const char *kv)
   json_array_append_new (env, json_string (kv));
 }
 
-/* One -e or --env-file entry: KEY=VALUE, or KEY alone to pass the caller's
-   value through (skipped when the caller has none), as in podman.  */
-static int
-env_add (json_t *env, const char *entry, struct cove_error **err)
-{
-  if (entry[0] == '\0' || entry[0] == '=')
-    return cove_error_set (err, EINVAL, "invalid environment variable `%s`", entry);
-  if (strchr (entry, '='))
-    {
-      env_set (env, entry);
-      return 0;
-    }
-  const char *v = getenv (entry);
-  if (v)
-    {
-      cleanup_free char *kv = xasprintf ("%s=%s", entry, v);
-      env_set (env, kv);
-    }
-  return 0;
-}
-
-static int
-env_file_add (json_t *env, const char *path, struct cove_error **err)
-{
-  cleanup_free char *text = cove_file_read_at (AT_FDCWD, path, ENV_FILE_MAX,
-                                               NULL, err);
-  if (text == NULL)
-    return cove_error_wrap (err, "env file");
-  for (char *line = text, *next; line && *line; line = next)
-    {
-      next = strchr (line, '\n');
-      if (next)
-        *next++ = '\0';
-      size_t len = strlen (line);
-      if (len && line[len - 1] == '\r')
-        line[--len] = '\0';
-      while (*line == ' ' || *line == '\t')
-        line++;
-      if (*line == '\0' || *line == '#')
-        continue;
-      if (env_add (env, line, err) < 0)
-        return cove_error_wrap (err, "env file `%s`", path);
-    }
-  return 0;
-}
-
 static json_t *
-build_env (const struct cove_spec_request *req, const struct spec_user *u,
+build_env (const struct cove_spec_request *req, const struct cove_spec_user *u,
            const char *hostname, struct cove_error **err)
 {
   json_t *env = json_array ();
@@ -94,16 +47,16 @@ build_env (const struct cove_spec_request *req, const struct spec_user *u,
   env_set (env, h);
   cleanup_free char *home = xasprintf ("HOME=%s", u->home);
   env_set (env, home);
-  for (size_t i = 0; req->env_files && req->env_files[i]; i++)
-    if (env_file_add (env, req->env_files[i], err) < 0)
-      goto fail;
-  for (size_t i = 0; req->env && req->env[i]; i++)
-    if (env_add (env, req->env[i], err) < 0)
-      goto fail;
+  char **given = cove_spec_env_collect (req->env_files, req->env, err);
+  if (given == NULL)
+    {
+      json_decref (env);
+      return NULL;
+    }
+  for (size_t i = 0; given[i]; i++)
+    env_set (env, given[i]);
+  cove_strv_free (given);
   return env;
-fail:
-  json_decref (env);
-  return NULL;
 }
 
 static json_t *
@@ -223,7 +176,7 @@ workdir (const struct cove_spec_request *req)
 }
 
 static json_t *
-build_process (const struct cove_spec_request *req, const struct spec_user *u,
+build_process (const struct cove_spec_request *req, const struct cove_spec_user *u,
                json_t *caps, const char *hostname, struct cove_error **err)
 {
   json_t *args = build_args (req, err);
@@ -235,10 +188,13 @@ build_process (const struct cove_spec_request *req, const struct spec_user *u,
       json_decref (env);
       return NULL;
     }
-  return json_pack ("{s:b, s:{s:I, s:I, s:O}, s:o, s:o, s:s, s:o, s:o, s:b}",
+  json_t *gids = json_array ();
+  for (size_t i = 0; i < u->n_gids; i++)
+    json_array_append_new (gids, json_integer (u->gids[i]));
+  return json_pack ("{s:b, s:{s:I, s:I, s:o}, s:o, s:o, s:s, s:o, s:o, s:b}",
                     "terminal", req->terminal, "user", "uid",
                     (json_int_t) u->uid, "gid", (json_int_t) u->gid,
-                    "additionalGids", u->additional_gids, "args", args,
+                    "additionalGids", gids, "args", args,
                     "env", env, "cwd", workdir (req),
                     "capabilities", build_caps (caps, u->uid),
                     "rlimits", rlimits,
@@ -281,6 +237,22 @@ build_linux (const struct cove_spec_request *req, json_t *caps,
   return lin;
 }
 
+/* -u, else the image's User, else root; resolved in the rootfs's own
+   /etc/passwd and /etc/group (user.c).  */
+static int
+resolve_user (const struct cove_spec_request *req, struct cove_spec_user *out,
+              struct cove_error **err)
+{
+  memset (out, 0, sizeof *out);
+  const char *user = req->user ? req->user
+                     : (req->image_user && req->image_user[0]) ? req->image_user
+                     : "0";
+  cleanup_close int root = open (req->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return cove_error_set (err, errno, "open rootfs `%s`", req->rootfs);
+  return cove_spec_user_resolve (root, user, req->groups, out, err);
+}
+
 json_t *
 cove_spec_generate (const struct cove_spec_request *req, struct cove_error **err)
 {
@@ -288,19 +260,14 @@ cove_spec_generate (const struct cove_spec_request *req, struct cove_error **err
     return NULL;
   cleanup_free char *hostname = req->hostname ? xstrdup (req->hostname)
                                 : xstrndup (req->id ? req->id : "cove", 12);
-  struct spec_user u;
-  const char *user = req->user ? req->user
-                     : (req->image_user && req->image_user[0]) ? req->image_user : NULL;
-  if (spec_user_resolve (req->rootfs, user, req->groups, &u, err) < 0)
-    {
-      spec_user_free (&u);
-      return NULL;
-    }
+  struct cove_spec_user u;
+  if (resolve_user (req, &u, err) < 0)
+    return NULL;
   json_t *caps = spec_capabilities (req->cap_add, req->cap_drop, err);
   json_t *process = caps ? build_process (req, &u, caps, hostname, err) : NULL;
   json_t *mounts = process ? spec_mounts (req, err) : NULL;
   json_t *lin = mounts ? build_linux (req, caps, err) : NULL;
-  spec_user_free (&u);
+  cove_spec_user_free (&u);
   json_decref (caps);
   if (lin == NULL)
     {

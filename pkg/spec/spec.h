@@ -5,6 +5,8 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "pkg/util/error.h"
 
@@ -104,5 +106,55 @@ json_t *cove_spec_seccomp_from_file (const char *path,
 json_t *cove_spec_seccomp_from_buffer (const char *buf, size_t len,
                                        const char *const *caps,
                                        struct cove_error **err);
+
+/* Users (pkg/spec/user.c).  A process identity resolved in a container's
+   own /etc/passwd and /etc/group.  */
+struct cove_spec_user
+{
+  uid_t uid;
+  gid_t gid;
+  gid_t *gids;        /* supplementary groups, no repeats; owned */
+  size_t n_gids;
+  char *home;         /* from passwd, "/" when unknown; owned */
+};
+
+/* Resolve USER ("name|uid[:group|gid]") and GROUPS (--group-add names or
+   gids, NULL-terminated, may be NULL) under ROOTFD, an fd of the
+   container's root: its rootfs before it runs (`run -u`), /proc/PID/root
+   of its init after (`exec -u`).  /etc/passwd and /etc/group are opened
+   inside the root (openat2 RESOLVE_IN_ROOT; untrusted, parsed
+   defensively), a missing one reads as empty.  The supplementary groups
+   are those listing the user as a member, then GROUPS.  A uid without a
+   passwd entry gets gid 0 and HOME "/", as in podman.  On failure OUT is
+   zeroed.  errnum EINVAL: an empty user or group; ENOENT: no such user
+   or group (podman's message).  Free OUT with cove_spec_user_free.  */
+int cove_spec_user_resolve (int rootfd, const char *user, char *const *groups,
+                            struct cove_spec_user *out,
+                            struct cove_error **err);
+void cove_spec_user_free (struct cove_spec_user *u);
+
+/* The container's /etc/passwd (GROUP: /etc/group) under ROOTFD, as above:
+   opened inside it, capped at 4 MiB, "" when missing.  Caller frees.  */
+char *cove_spec_iddb_read (int rootfd, bool group, struct cove_error **err);
+/* The name of ID in DB (as read above; untrusted, parsed defensively), or
+   ID in decimal when it has none.  Caller frees.  */
+char *cove_spec_iddb_name (const char *db, unsigned int id);
+
+/* Environment (pkg/spec/env.c).  The entries of --env-file and -e of
+   run, create and exec: each line of the files ENV_FILES in order (blank
+   lines and `#` comments skipped, leading blanks and a CR at the end
+   dropped), then each of ENV.  KEY=VALUE is taken as it is; KEY alone
+   takes the caller's value and is dropped when the caller has none, as
+   in podman.  The vector keeps that order, with repeated keys: a later
+   entry wins over an earlier one.  Returns a NULL-terminated vector
+   (empty when there is nothing), freed with cove_strv_free.  errnum
+   EINVAL: an entry empty or starting with `=`; a file's read errors
+   (ENOENT...), with the message naming the file.  */
+char **cove_spec_env_collect (char *const *env_files, char *const *env,
+                              struct cove_error **err);
+
+/* Mount options: true when the comma-separated OPTS (may be NULL) hold
+   the option WORD (an exact item: "ro" is not in "rom").  */
+bool cove_spec_mount_option_has (const char *opts, const char *word);
 
 #endif

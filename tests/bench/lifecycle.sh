@@ -16,31 +16,12 @@
 # COVE_BENCH_IMAGE.
 set -u
 
-if [ "$(id -u)" -eq 0 ]; then
-    # shellcheck source=../lib/bench-common.sh
-    source "$(dirname "$(readlink -f "$0")")/../lib/bench-common.sh"
-    bench_enter_user "$(readlink -f "$0")" "$@"
-    exit 0
-fi
 # shellcheck source=../lib/bench-common.sh
 source "${BENCH_LIB:-$(dirname "$(readlink -f "$0")")/../lib}/bench-common.sh"
-bench_setup_user
+bench_start image "$@"
 
 N=${COVE_BENCH_RUNS:-100}
 N_IDLE=10
-REG=${COVE_TEST_REGISTRY:-127.0.0.1:5000}
-IMAGE=${COVE_BENCH_IMAGE:-$REG/busybox:latest}
-
-if ! "$COVE" pull -q "$IMAGE" >"$WORK/pull.out" 2>&1; then
-    echo "bench: cove pull $IMAGE failed:"
-    tail -n 5 "$WORK/pull.out"
-    exit 0
-fi
-if [ "$HAVE_PODMAN" = 1 ] &&
-    ! podman_in 0 pull -q "$IMAGE" >"$WORK/pull.out" 2>&1; then
-    echo "bench: podman pull $IMAGE failed"
-    HAVE_PODMAN=0
-fi
 
 # cycle TOOL...: run -d, stop -t 0, rm, N times; prints microseconds.
 cycle() {

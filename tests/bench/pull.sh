@@ -13,18 +13,11 @@
 # debian12 image could not be built).
 set -u
 
-if [ "$(id -u)" -eq 0 ]; then
-    # shellcheck source=../lib/bench-common.sh
-    source "$(dirname "$(readlink -f "$0")")/../lib/bench-common.sh"
-    bench_enter_user "$(readlink -f "$0")" "$@"
-    exit 0
-fi
 # shellcheck source=../lib/bench-common.sh
 source "${BENCH_LIB:-$(dirname "$(readlink -f "$0")")/../lib}/bench-common.sh"
-bench_setup_user
+bench_start registry "$@"
 
 RUNS=${COVE_BENCH_RUNS:-3}
-REG=${COVE_TEST_REGISTRY:-127.0.0.1:5000}
 IMAGE=${COVE_BENCH_IMAGE:-}
 if [ -z "$IMAGE" ]; then
     IMAGE=$REG/debian12:latest

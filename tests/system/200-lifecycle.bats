@@ -98,16 +98,18 @@ assert_no_containers_left() {
 }
 
 @test "stop sends the stop signal first, then SIGKILL after the timeout" {
-    run_cove run -d --name trap --rootfs "$ROOTFS" \
-        sh -c 'trap "exit 3" TERM; while :; do sleep 0.1; done'
+    rootfs=$(copy_rootfs)
+    run_cove run -d --name trap --rootfs "$rootfs" \
+        sh -c 'trap "exit 3" TERM; touch /tmp/ready; while :; do sleep 0.1; done'
     assert_status 0
-    sleep 0.3
+    wait_for 10 test -e "$rootfs/tmp/ready"
     run_cove stop trap
     assert_status 0
     run_cove wait trap
     assert_output 3
-    run_cove run -d --name stubborn --stop-signal USR1 --rootfs "$ROOTFS" \
-        sh -c 'trap "" USR1 TERM; while :; do sleep 0.1; done'
+    run_cove run -d --name stubborn --stop-signal USR1 --rootfs "$rootfs" \
+        sh -c 'trap "" USR1 TERM; touch /tmp/ready2; while :; do sleep 0.1; done'
+    wait_for 10 test -e "$rootfs/tmp/ready2"
     start=$(date +%s)
     run_cove stop -t 1 stubborn
     assert_status 0
@@ -134,9 +136,10 @@ assert_no_containers_left() {
 }
 
 @test "kill sends a signal; kill of a stopped container fails" {
-    run_cove run -d --name k --rootfs "$ROOTFS" \
-        sh -c 'trap "exit 10" USR1; while :; do sleep 0.1; done'
-    sleep 0.3
+    rootfs=$(copy_rootfs)
+    run_cove run -d --name k --rootfs "$rootfs" \
+        sh -c 'trap "exit 10" USR1; touch /tmp/ready; while :; do sleep 0.1; done'
+    wait_for 10 test -e "$rootfs/tmp/ready"
     run_cove kill -s USR1 k
     assert_status 0
     assert_output k
@@ -233,10 +236,10 @@ assert_no_containers_left() {
 
 @test "attach follows a running container's output and returns its status" {
     run_cove run -d --name at --rootfs "$ROOTFS" \
-        sh -c 'sleep 0.5; echo late; exit 5'
+        sh -c 'for i in $(seq 30); do echo "line $i"; sleep 0.1; done; exit 5'
     run_cove attach at
     assert_status 5
-    assert_output late
+    assert_line_matches '^line 30$'
 }
 
 @test "a monitor killed with SIGKILL leaves no lie: ps sees the end, rm cleans" {
@@ -363,4 +366,15 @@ assert_no_containers_left() {
     assert_output_contains "already in use"
     run_cove attach dup
     assert_cove_error
+}
+
+@test "run -it: ctrl-p ctrl-q detaches and leaves the container running; attach -t gets it back" {
+    command -v script >/dev/null || skip "script (util-linux) is not installed"
+    run bash -c "(sleep 1; printf '\x10\x11') | timeout 20 script -qec \"'$COVE' run -it --name dk --rootfs '$ROOTFS' sh\" /dev/null"
+    assert_status 0
+    assert_equal "$(state_of dk)" running
+    # The shell is still there: a command sent through attach runs in it.
+    run bash -c "(sleep 1; printf 'exit 9\r') | timeout 20 script -qec \"'$COVE' attach dk\" /dev/null"
+    run_cove wait dk
+    assert_output 9
 }

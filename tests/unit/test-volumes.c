@@ -280,17 +280,32 @@ make_rootfs (void)
   return root;
 }
 
+/* A new volume NAME with the copy-up of PATH in a new make_rootfs (),
+   whose FILE must then hold WANT; returns the volume's _data (caller
+   frees), and the rootfs in *OUT_ROOT unless that is NULL.  */
+static char *
+copied_up (const char *name, const char *path, const char *file,
+           const char *want, char **out_root)
+{
+  cleanup_free char *root = make_rootfs ();
+  assert_int_equal (cove_storage_volume_create (&paths, name, NULL, false, NULL, NULL), 0);
+  assert_int_equal (cove_storage_volume_copy_up (&paths, name, root, path, NULL), 0);
+  char *d = xasprintf ("%s/volumes/%s/_data", paths.data_dir, name);
+  cleanup_free char *f = xasprintf ("%s/%s", d, file);
+  cleanup_free char *text = cove_file_read_at (AT_FDCWD, f, 4096, NULL, NULL);
+  assert_string_equal (text, want);
+  if (out_root)
+    *out_root = steal_pointer (&root);
+  return d;
+}
+
 static void
 test_copy_up (void **state)
 {
   (void) state;
-  cleanup_free char *root = make_rootfs ();
-  assert_int_equal (cove_storage_volume_create (&paths, "cu", NULL, false, NULL, NULL), 0);
-  assert_int_equal (cove_storage_volume_copy_up (&paths, "cu", root, "/data", NULL), 0);
-  cleanup_free char *d = xasprintf ("%s/volumes/cu/_data", paths.data_dir);
+  cleanup_free char *root = NULL;
+  cleanup_free char *d = copied_up ("cu", "/data", "file", "hello", &root);
   cleanup_free char *file = xasprintf ("%s/file", d);
-  cleanup_free char *text = cove_file_read_at (AT_FDCWD, file, 100, NULL, NULL);
-  assert_string_equal (text, "hello");
   struct stat st;
   assert_int_equal (stat (file, &st), 0);
   assert_int_equal (st.st_mode & 07777, 0640);
@@ -310,27 +325,71 @@ test_copy_up (void **state)
   assert_int_equal (unlink (file), 0);
   assert_int_equal (cove_storage_volume_copy_up (&paths, "cu", root, "/data", NULL), 0);
   assert_int_equal (access (file, F_OK), -1);
+  /* A missing path copies nothing and is no error.  */
+  assert_int_equal (cove_storage_volume_create (&paths, "none", NULL, false, NULL, NULL), 0);
+  assert_int_equal (cove_storage_volume_copy_up (&paths, "none", root, "/nope", NULL), 0);
+  cleanup_error struct cove_error *err = NULL;
+  assert_int_equal (cove_storage_volume_copy_up (&paths, "missing", root, "/data", &err), -1);
+  assert_int_equal (err->errnum, ENOENT);
 }
 
 static void
 test_copy_up_stays_in_root (void **state)
 {
   (void) state;
-  cleanup_free char *root = make_rootfs ();
   /* /esc/etc resolves inside the rootfs: its etc, not the host's.  */
-  assert_int_equal (cove_storage_volume_create (&paths, "esc", NULL, false, NULL, NULL), 0);
-  assert_int_equal (cove_storage_volume_copy_up (&paths, "esc", root, "/esc/etc", NULL), 0);
-  cleanup_free char *d = xasprintf ("%s/volumes/esc/_data", paths.data_dir);
-  cleanup_free char *passwd = xasprintf ("%s/passwd", d);
-  cleanup_free char *text = cove_file_read_at (AT_FDCWD, passwd, 4096, NULL, NULL);
-  assert_string_equal (text, "root:x:0:0:root:/root:/bin/sh\n");
+  cleanup_free char *d = copied_up ("esc", "/esc/etc", "passwd",
+                                    "root:x:0:0:root:/root:/bin/sh\n", NULL);
   cleanup_free char *host = xasprintf ("%s/hostname", d);
   assert_int_equal (access (host, F_OK), -1);
-  /* A missing path copies nothing and is no error.  */
-  assert_int_equal (cove_storage_volume_create (&paths, "none", NULL, false, NULL, NULL), 0);
-  assert_int_equal (cove_storage_volume_copy_up (&paths, "none", root, "/nope", NULL), 0);
+}
+
+/* The entry copies shared with the vfs driver and cove cp.  */
+static void
+test_copy_entries (void **state)
+{
+  (void) state;
+  cleanup_free char *src = xasprintf ("%s/src", tmp);
+  write_file (src, "content");
+  cleanup_free char *link = xasprintf ("%s/link", tmp);
+  assert_int_equal (symlink ("a/target", link), 0);
+  cleanup_close int dir = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int in = open (src, O_RDONLY | O_CLOEXEC);
+  assert_true (dir >= 0 && in >= 0);
+  cleanup_close int out = cove_storage_copy_file (in, dir, "copy", NULL);
+  assert_true (out >= 0);
+  struct stat st;
+  assert_int_equal (fstat (in, &st), 0);
+  st.st_mode = 0640;
+  assert_int_equal (cove_storage_set_meta (out, &st, getuid (), getgid (), "copy", NULL), 0);
+  cleanup_free char *copy = xasprintf ("%s/copy", tmp);
+  cleanup_free char *text = cove_file_read_at (AT_FDCWD, copy, 100, NULL, NULL);
+  assert_string_equal (text, "content");
+  struct stat cst;
+  assert_int_equal (stat (copy, &cst), 0);
+  assert_int_equal (cst.st_mode & 07777, 0640);
+  assert_int_equal (cst.st_mtim.tv_sec, st.st_mtim.tv_sec);
+  assert_int_equal (cove_storage_copy_symlink (dir, "link", dir, "link2", NULL), 0);
+  assert_int_equal (cove_storage_set_meta_at (dir, "link2", &st, getuid (), getgid (), NULL), 0);
+  char target[64] = { 0 };
+  cleanup_free char *link2 = xasprintf ("%s/link2", tmp);
+  assert_int_equal (readlink (link2, target, sizeof target - 1), 8);
+  assert_string_equal (target, "a/target");
+  /* Nothing there is replaced or followed.  */
   cleanup_error struct cove_error *err = NULL;
-  assert_int_equal (cove_storage_volume_copy_up (&paths, "missing", root, "/data", &err), -1);
+  assert_int_equal (cove_storage_copy_file (in, dir, "link2", &err), -1);
+  assert_int_equal (err->errnum, EEXIST);
+  cove_error_release (&err);
+  assert_int_equal (cove_storage_copy_symlink (dir, "link", dir, "copy", &err), -1);
+  assert_int_equal (err->errnum, EEXIST);
+  cove_error_release (&err);
+  assert_int_equal (cove_storage_copy_symlink (dir, "src", dir, "x", &err), -1);
+  assert_int_equal (err->errnum, EINVAL);
+  cove_error_release (&err);
+  assert_int_equal (cove_storage_set_meta (-1, &st, getuid (), getgid (), "x", &err), -1);
+  assert_int_equal (err->errnum, EBADF);
+  cove_error_release (&err);
+  assert_int_equal (cove_storage_set_meta_at (dir, "nope", &st, getuid (), getgid (), &err), -1);
   assert_int_equal (err->errnum, ENOENT);
 }
 
@@ -471,13 +530,24 @@ make_container (struct cove_state_store *st, const char *name,
   return id;
 }
 
+/* The container store in *ST, and new volumes NAMES (NULL-terminated),
+   anonymous or not.  */
+static void
+store_with_volumes (struct cove_state_store *st, bool anonymous,
+                    const char *const *names)
+{
+  assert_int_equal (cove_state_store_open (st, paths.data_dir, NULL), 0);
+  for (; *names; names++)
+    assert_int_equal (cove_storage_volume_create (&paths, *names, NULL, anonymous,
+                                                  NULL, NULL), 0);
+}
+
 static void
 test_volumes_from (void **state)
 {
   (void) state;
   struct cove_state_store st;
-  assert_int_equal (cove_state_store_open (&st, paths.data_dir, NULL), 0);
-  assert_int_equal (cove_storage_volume_create (&paths, "shared", NULL, false, NULL, NULL), 0);
+  store_with_volumes (&st, false, (const char *const[]) { "shared", NULL });
   cleanup_free char *src = xasprintf ("%s/volumes/shared/_data", paths.data_dir);
   json_t *mounts = json_pack ("[{s:s, s:s, s:s, s:[s]}, {s:s, s:s, s:s, s:[s,s]},"
                               " {s:s, s:s, s:s, s:[]}, {s:s, s:s, s:s, s:[s]}]",
@@ -524,9 +594,7 @@ test_remove_anonymous (void **state)
 {
   (void) state;
   struct cove_state_store st;
-  assert_int_equal (cove_state_store_open (&st, paths.data_dir, NULL), 0);
-  assert_int_equal (cove_storage_volume_create (&paths, "a1", NULL, true, NULL, NULL), 0);
-  assert_int_equal (cove_storage_volume_create (&paths, "a2", NULL, true, NULL, NULL), 0);
+  store_with_volumes (&st, true, (const char *const[]) { "a1", "a2", NULL });
   json_t *mine = json_pack ("[s,s,s]", "a1", "a2", "gone");
   json_t *other = json_pack ("[s]", "a2");
   cleanup_free char *id = make_container (&st, "owner", mine, mine, NULL);
@@ -602,6 +670,7 @@ main (void)
     cmocka_unit_test_setup_teardown (test_races, setup, teardown),
     cmocka_unit_test_setup_teardown (test_copy_up, setup, teardown),
     cmocka_unit_test_setup_teardown (test_copy_up_stays_in_root, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_copy_entries, setup, teardown),
     cmocka_unit_test_setup_teardown (test_prepare, setup, teardown),
     cmocka_unit_test_setup_teardown (test_prepare_fails, setup, teardown),
     cmocka_unit_test_setup_teardown (test_volumes_from, setup, teardown),
