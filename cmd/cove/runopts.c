@@ -453,6 +453,13 @@ cove_run_options_parse (struct cove_run_options *o, int argc, char **argv,
       free (rest);
       return -1;
     }
+  if (o->rm && o->restart != COVE_RUN_RESTART_NO)
+    {
+      free (rest);
+      return cove_error_set (err, EINVAL, "the --rm option conflicts with "
+                             "--restart, when the restart policy is not "
+                             "\"no\"");
+    }
   if (o->resource_limits)
     fputs ("WARN[0000] Resource limits are not supported and ignored: they "
            "need a cgroup v2 tree delegated to the user (this host has "

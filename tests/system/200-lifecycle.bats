@@ -378,3 +378,17 @@ assert_no_containers_left() {
     run_cove wait dk
     assert_output 9
 }
+
+@test "--cidfile gets the id; an existing cidfile, or --rm with --restart, is refused" {
+    run_cove run -d --cidfile "$TEST_TMP/cid" --rootfs "$ROOTFS" sleep 1000
+    assert_status 0
+    assert_equal "$(cat "$TEST_TMP/cid")" "$output"
+    run_cove run -d --cidfile "$TEST_TMP/cid" --rootfs "$ROOTFS" sleep 1000
+    assert_cove_error
+    assert_output_contains "container id file exists"
+    run_cove run --rm --restart always --rootfs "$ROOTFS" true
+    assert_cove_error
+    assert_output_contains "conflicts with --restart"
+    run_cove rm -af
+    assert_status 0
+}
