@@ -13,6 +13,7 @@
 #include "cmd/cove/ctrcreate.h"
 #include "cmd/cove/output.h"
 #include "cmd/cove/runimage.h"
+#include "cmd/cove/runnet.h"
 #include "cmd/cove/runvolumes.h"
 #include "pkg/monitor/monitor.h"
 #include "pkg/spec/spec.h"
@@ -164,6 +165,7 @@ struct created
 {
   const char *rootfs;
   json_t *args;
+  json_t *more;   /* more keys for the record's extra */
   bool starting;  /* run: started at once */
 };
 
@@ -182,6 +184,8 @@ mark_created (struct cove_state_container *c, void *ctx,
   c->rootfs = xstrdup (x->rootfs);
   if (x->args)
     json_object_set (c->extra, "command", x->args);
+  if (x->more)
+    json_object_update (c->extra, x->more);
   return 0;
 }
 
@@ -217,8 +221,11 @@ make_container (struct cove_run_options *o, const struct cove_storage_paths *pat
   if (mounted)
     o->req.rootfs = mounted;
   cleanup_free char *dir = cove_ctr_dir (paths, id);
-  struct created x = { .rootfs = o->req.rootfs, .starting = starting };
-  int r = cove_run_volumes_copy_up (o, paths, err);
+  struct created x = { .rootfs = o->req.rootfs, .starting = starting,
+                       .more = json_object () };
+  int r = cove_run_net_prepare (o, st, dir, x.more, err);
+  if (r == 0)
+    r = cove_run_volumes_copy_up (o, paths, err);
   if (r == 0)
     r = write_config (&o->req, dir, &x.args, err);
   /* ps and inspect show the user's command, not the init in front.  */
@@ -234,6 +241,7 @@ make_container (struct cove_run_options *o, const struct cove_storage_paths *pat
   if (r == 0)
     r = cove_state_update (st, id, mark_created, &x, NULL, err);
   json_decref (x.args);
+  json_decref (x.more);
   if (r == 0 && o->cidfile)
     r = write_cidfile (o->cidfile, id, err);
   o->req.rootfs = o->rootfs;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmd/cove/runnet.h"
 #include "cmd/cove/runopts.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/signals.h"
@@ -21,10 +22,12 @@ enum
   OPT_TLS_VERIFY, OPT_DETACH, OPT_CIDFILE, OPT_LABEL, OPT_RESTART,
   OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_INIT, OPT_INIT_PATH, OPT_LOG_DRIVER,
   OPT_LOG_OPT, OPT_MOUNT, OPT_VOLUMES_FROM, OPT_DETACH_KEYS, OPT_MEMORY,
-  OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_PIDS_LIMIT,
+  OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_PIDS_LIMIT, OPT_DNS,
+  OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_NO_HOSTS,
 };
 
 const struct cove_opt cove_run_option_table[] = {
+  { "add-host", 0, COVE_OPT_VALUE, OPT_ADD_HOST, "strings", "Add a custom host-to-IP mapping (host:ip)" },
   { "cap-add", 0, COVE_OPT_VALUE, OPT_CAP_ADD, "strings", "Add capabilities to the container" },
   { "cap-drop", 0, COVE_OPT_VALUE, OPT_CAP_DROP, "strings", "Drop capabilities from the container" },
   { "cidfile", 0, COVE_OPT_VALUE, OPT_CIDFILE, "string", "Write the container ID to the file" },
@@ -33,6 +36,9 @@ const struct cove_opt cove_run_option_table[] = {
   { "cpus", 0, COVE_OPT_VALUE, OPT_CPUS, "float", "Number of CPUs; needs a delegated cgroup v2 tree" },
   { "detach", 'd', COVE_OPT_BOOL, OPT_DETACH, NULL, "Run container in background and print container ID" },
   { "detach-keys", 0, COVE_OPT_VALUE, OPT_DETACH_KEYS, "string", "Override the key sequence for detaching a container (default \"ctrl-p,ctrl-q\")" },
+  { "dns", 0, COVE_OPT_VALUE, OPT_DNS, "strings", "Set custom DNS servers" },
+  { "dns-option", 0, COVE_OPT_VALUE, OPT_DNS_OPTION, "strings", "Set custom DNS options" },
+  { "dns-search", 0, COVE_OPT_VALUE, OPT_DNS_SEARCH, "strings", "Set custom DNS search domains" },
   { "entrypoint", 0, COVE_OPT_VALUE, OPT_ENTRYPOINT, "string", "Overwrite the default ENTRYPOINT (a string or a JSON array)" },
   { "env", 'e', COVE_OPT_VALUE, OPT_ENV, "stringArray", "Set environment variables in container" },
   { "env-file", 0, COVE_OPT_VALUE, OPT_ENV_FILE, "stringArray", "Read in a file of environment variables" },
@@ -50,8 +56,9 @@ const struct cove_opt cove_run_option_table[] = {
   { "memory-swap", 0, COVE_OPT_VALUE, OPT_MEMORY_SWAP, "string", "Swap limit equal to memory plus swap; needs a delegated cgroup v2 tree" },
   { "mount", 0, COVE_OPT_VALUE, OPT_MOUNT, "stringArray", "Attach a filesystem mount to the container (type=bind|volume|tmpfs,...)" },
   { "name", 0, COVE_OPT_VALUE, OPT_NAME, "string", "Assign a name to the container" },
-  { "network", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Network mode: none (default) or host" },
+  { "network", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Network mode: none (default), host, slirp[:OPTIONS], container:NAME, ns:PATH" },
   { "net", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Alias of --network" },
+  { "no-hosts", 0, COVE_OPT_BOOL, OPT_NO_HOSTS, NULL, "Do not create /etc/hosts within the container, instead use the image's" },
   { "pid", 0, COVE_OPT_VALUE, OPT_PID, "string", "PID namespace to use: host or private" },
   { "pids-limit", 0, COVE_OPT_VALUE, OPT_PIDS_LIMIT, "int", "Tune container pids limit; needs a delegated cgroup v2 tree" },
   { "platform", 0, COVE_OPT_VALUE, OPT_PLATFORM, "string", "Specify the platform for selecting the image when pulling (os/arch[/variant])" },
@@ -94,20 +101,6 @@ parse_ns (const char *flag, const char *value, enum cove_spec_ns *out,
   else
     return cove_error_set (err, EINVAL, "invalid value `%s` for --%s: "
                            "must be host or private", value, flag);
-  return 0;
-}
-
-static int
-parse_network (const char *value, struct cove_spec_request *req,
-               struct cove_error **err)
-{
-  if (strcmp (value, "none") == 0)
-    req->ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_NONE;
-  else if (strcmp (value, "host") == 0)
-    req->ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_HOST;
-  else
-    return cove_error_set (err, EINVAL, "unsupported network mode `%s`: "
-                           "use none or host", value);
   return 0;
 }
 
@@ -379,7 +372,14 @@ apply_option (struct cove_run_options *o, int id, const char *v,
     case OPT_IPC: return parse_ns ("ipc", v, &r->ns[COVE_SPEC_NS_IPC], err);
     case OPT_UTS: return parse_ns ("uts", v, &r->ns[COVE_SPEC_NS_UTS], err);
     case OPT_CGROUPNS: return parse_ns ("cgroupns", v, &r->ns[COVE_SPEC_NS_CGROUP], err);
-    case OPT_NETWORK: return parse_network (v, r, err);
+    case OPT_NETWORK: return cove_run_net_parse (o, v, err);
+    case OPT_DNS: add (&o->dns, v); return 0;
+    case OPT_DNS_SEARCH: add (&o->dns_search, v); return 0;
+    case OPT_DNS_OPTION: add (&o->dns_options, v); return 0;
+    case OPT_ADD_HOST:
+      add (&o->add_hosts, v);
+      return cove_run_net_check_host (v, err);
+    case OPT_NO_HOSTS: o->no_hosts = on; return 0;
     case OPT_RM: o->rm = on; return 0;
     case OPT_NAME: o->name = v; return 0;
     case OPT_SIG_PROXY: o->sig_proxy = on; return 0;
@@ -496,7 +496,8 @@ cove_run_options_free (struct cove_run_options *o)
                        &r->groups, &r->cap_add, &r->cap_drop, &r->volumes,
                        &r->tmpfs, &r->ulimits, &r->image_env,
                        &r->image_cmd, &r->image_entrypoint, &o->labels,
-                       &o->mounts, &o->volumes_from };
+                       &o->mounts, &o->volumes_from, &o->dns,
+                       &o->dns_search, &o->dns_options, &o->add_hosts };
   for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
     {
       cove_strv_free (*arrays[i]);
@@ -504,6 +505,15 @@ cove_run_options_free (struct cove_run_options *o)
     }
   free (o->rootfs);
   o->rootfs = NULL;
+  free (o->net_value);
+  o->net_value = NULL;
+  free (o->net_ns_path);
+  o->net_ns_path = NULL;
+  for (size_t i = 0; i < 3; i++)
+    {
+      free (o->etc_files[i]);
+      o->etc_files[i] = NULL;
+    }
   json_decref (o->image_config);
   o->image_config = NULL;
 }

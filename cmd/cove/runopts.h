@@ -54,6 +54,17 @@ struct cove_run_options
   char **volumes_from;           /* --volumes-from CTR[:ro|rw], owned */
   const char *detach_keys;       /* --detach-keys, NULL = ctrl-p,ctrl-q */
   bool resource_limits;          /* --memory, --cpus...: given, and ignored */
+  /* Network (cmd/cove/runnet.c).  */
+  const char *net_container;     /* --network container:NAME */
+  char *net_value;               /* owned copy of --network's value, which
+                                    req.slirp's strings point into */
+  char **dns;                    /* --dns, owned */
+  char **dns_search;             /* --dns-search, owned */
+  char **dns_options;            /* --dns-option, owned */
+  char **add_hosts;              /* --add-host NAME:IP, owned */
+  bool no_hosts;                 /* --no-hosts */
+  char *etc_files[3];            /* owned paths of hosts, resolv.conf, hostname */
+  char *net_ns_path;             /* owned: the joined container's netns */
 };
 
 extern const struct cove_opt cove_run_option_table[];

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "net/net.h"
 #include "pkg/monitor/monitor.h"
 #include "pkg/runtime/runtime.h"
 #include "pkg/state/state.h"
@@ -54,6 +55,11 @@ struct monitor
   int listen_fd;
   int clients[MONITOR_MAX_CLIENTS];
   size_t n_clients;
+
+  /* --network slirp: libslirp serving the container's tap (NULL without),
+     and the poll set of the loop, which grows with slirp's sockets.  */
+  struct cove_net_slirp *slirp;
+  struct cove_net_pollset ps;
 };
 
 /* loop.c */

@@ -1,7 +1,8 @@
 /* The monitor's poll loop: the container's output to the log and the
    attached clients, the clients' input, signals and window sizes to the
    container, new clients on the attach socket, until the pidfd says the
-   process exited.  One thread, no timers.  */
+   process exited; with --network slirp also libslirp's tap, sockets and
+   timers.  One thread.  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -277,28 +278,42 @@ reap (struct monitor *m, int *out_status, struct cove_error **err)
 
 enum { SLOT_PID, SLOT_OUT, SLOT_ERR, SLOT_IN, SLOT_LISTEN, SLOT_CLIENTS };
 
+/* The poll set of one round: our fds at the SLOT_ indexes, then slirp's
+   (the tap and its sockets); *TIMEOUT_MS the next of slirp's timers.  */
+static void
+fill_pollset (struct monitor *m, int *timeout_ms)
+{
+  struct cove_net_pollset *ps = &m->ps;
+  ps->n = 0;
+  cove_net_pollset_add (ps, m->proc.pidfd, POLLIN);
+  cove_net_pollset_add (ps, m->out_fd, POLLIN);
+  cove_net_pollset_add (ps, m->err_fd, POLLIN);
+  cove_net_pollset_add (ps, m->in_len ? m->in_fd : -1, POLLOUT);
+  cove_net_pollset_add (ps, m->listen_fd, POLLIN);
+  /* While stdin bytes wait, clients are not read: back-pressure.  */
+  for (size_t i = 0; i < m->n_clients; i++)
+    cove_net_pollset_add (ps, m->clients[i], m->in_len ? 0 : POLLIN);
+  *timeout_ms = -1;
+  if (m->slirp)
+    cove_net_slirp_fill (m->slirp, ps, timeout_ms);
+}
+
 int
 monitor_loop (struct monitor *m, int *out_status, struct cove_error **err)
 {
-  struct pollfd p[SLOT_CLIENTS + MONITOR_MAX_CLIENTS];
   for (;;)
     {
-      p[SLOT_PID] = (struct pollfd) { .fd = m->proc.pidfd, .events = POLLIN };
-      p[SLOT_OUT] = (struct pollfd) { .fd = m->out_fd, .events = POLLIN };
-      p[SLOT_ERR] = (struct pollfd) { .fd = m->err_fd, .events = POLLIN };
-      p[SLOT_IN] = (struct pollfd) { .fd = m->in_len ? m->in_fd : -1, .events = POLLOUT };
-      p[SLOT_LISTEN] = (struct pollfd) { .fd = m->listen_fd, .events = POLLIN };
+      int timeout_ms;
       size_t nc = m->n_clients;
-      /* While stdin bytes wait, clients are not read: back-pressure.  */
-      for (size_t i = 0; i < nc; i++)
-        p[SLOT_CLIENTS + i] = (struct pollfd) { .fd = m->clients[i],
-                                             .events = m->in_len ? 0 : POLLIN };
-      if (poll (p, SLOT_CLIENTS + nc, -1) < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          return cove_error_set (err, errno, "poll");
-        }
+      fill_pollset (m, &timeout_ms);
+      int r = poll (m->ps.fds, m->ps.n, timeout_ms);
+      if (r < 0 && errno != EINTR)
+        return cove_error_set (err, errno, "poll");
+      if (m->slirp)
+        cove_net_slirp_handle (m->slirp, &m->ps, r < 0);
+      if (r < 0)
+        continue;
+      struct pollfd *p = m->ps.fds;
       if (p[SLOT_OUT].revents)
         pump_output (m, &m->out_fd, 1);
       if (p[SLOT_ERR].revents)

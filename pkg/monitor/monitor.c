@@ -179,6 +179,19 @@ mark_running (struct cove_state_container *c, void *ctx,
   return 0;
 }
 
+/* --network slirp: a new libslirp for each run of the container, serving
+   the tap device the runtime made in its network namespace.  */
+static int
+start_network (struct monitor *m, struct cove_error **err)
+{
+  if (m->proc.tap_fd < 0)
+    return 0;
+  m->slirp = cove_net_slirp_new (steal_fd (&m->proc.tap_fd), &m->proc.net, err);
+  if (m->slirp == NULL)
+    return cove_error_wrap (err, "slirp network");
+  return 0;
+}
+
 /* Start the container and record it running.  */
 static int
 start_and_record (struct monitor *m, bool restarted, int *out_status,
@@ -186,6 +199,12 @@ start_and_record (struct monitor *m, bool restarted, int *out_status,
 {
   if (start_container (m, out_status, err) < 0)
     return -1;
+  if (start_network (m, err) < 0)
+    {
+      (void) pidfd_send_signal (m->proc.pidfd, SIGKILL, NULL, 0);
+      *out_status = 125;
+      return -1;
+    }
   struct started s = { .m = m, .pid = m->proc.pid, .restarted = restarted };
   if (cove_state_proc_start_time (m->proc.pid, &s.pid_start, NULL) < 0)
     s.pid_start = 0;
@@ -310,6 +329,13 @@ close_stdio (struct monitor *m)
   if (m->proc.pidfd >= 0)
     close (m->proc.pidfd);
   m->proc.pidfd = -1;
+  /* The network goes with the run: slirp's sockets, host ports, memory.  */
+  if (m->proc.tap_fd >= 0)
+    close (m->proc.tap_fd);
+  m->proc.tap_fd = -1;
+  cove_net_slirp_free (m->slirp);
+  m->slirp = NULL;
+  cove_net_pollset_free (&m->ps);
   m->in_len = m->in_off = 0;
   m->running = false;
 }
@@ -395,7 +421,7 @@ cove_monitor_main (int argc, char **argv,
   (void) signal (SIGHUP, SIG_IGN);
   struct monitor m = { .status_fd = MONITOR_STATUS_FD, .listen_fd = -1,
                        .out_fd = -1, .err_fd = -1, .in_fd = -1,
-                       .proc = { .pidfd = -1, .console_fd = -1 },
+                       .proc = { .pidfd = -1, .console_fd = -1, .tap_fd = -1 },
                        .st = { .dirfd = -1 } };
   if (argc != 5)
     _exit (125);

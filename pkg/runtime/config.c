@@ -481,7 +481,8 @@ runtime_config_parse (const char *data, size_t len, const char *bundle,
   if (!json_is_object (root))
     bad (err, "(document)", "is not an object");
   else if (parse_process (root, cfg, err) == 0 && parse_root (root, bundle, cfg, err) == 0
-           && parse_mounts (root, bundle, cfg, err) == 0 && parse_linux (root, cfg, err) == 0)
+           && parse_mounts (root, bundle, cfg, err) == 0 && parse_linux (root, cfg, err) == 0
+           && runtime_config_parse_network (root, cfg, err) == 0)
     {
       json_decref (root);
       return cfg;

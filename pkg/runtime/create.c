@@ -6,7 +6,6 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "net/net.h"
 #include "pkg/runtime/internal.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
@@ -49,9 +48,7 @@ child_setup (const void *ctx, int sync, struct cove_error **err)
   const struct runtime_config *cfg = ctx;
   if (join_namespaces (cfg, err) < 0)
     return -1;
-  /* A fresh network namespace has lo down.  */
-  if ((runtime_config_clone_flags (cfg) & CLONE_NEWNET)
-      && cove_net_loopback_up (err) < 0)
+  if (runtime_net_setup (cfg, sync, err) < 0)
     return -1;
   if (runtime_process_rlimits (cfg, err) < 0
       || runtime_process_hostname (cfg, err) < 0)
@@ -126,11 +123,13 @@ cove_runtime_create (const char *bundle, const char *state_dir,
   out->pid = -1;
   out->pidfd = -1;
   out->console_fd = -1;
+  out->tap_fd = -1;
   struct runtime_config *cfg = load_config (bundle, err);
   if (cfg == NULL)
     return -1;
   struct runtime_starter s = { .cfg = cfg, .spawn = spawn, .setup = child_setup,
-                               .ctx = cfg, .what = "container" };
+                               .ctx = cfg, .what = "container",
+                               .tap = cfg->tap };
   int r = runtime_seccomp_prepare (cfg, state_dir, err);
   if (r == 0)
     r = runtime_start (&s, out, out_status, err);

@@ -258,6 +258,7 @@ cove_runtime_exec (const char *bundle, const char *state_dir,
   out->pid = -1;
   out->pidfd = -1;
   out->console_fd = -1;
+  out->tap_fd = -1;
   struct exec_ctx x = { .devnull = -1, .init_pidfd = -1 };
   struct runtime_starter s = { .spawn = spawn, .setup = child_setup,
                                .ctx = &x, .what = "exec process" };

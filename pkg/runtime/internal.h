@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "net/net.h"
 #include "pkg/runtime/runtime.h"
 #include "pkg/runtime/seccomp-filter.h"
 
@@ -84,11 +85,25 @@ struct runtime_config
   char **sysctl_keys;     /* NULL-terminated, never NULL */
   char **sysctl_values;   /* parallel to sysctl_keys */
   json_t *seccomp;        /* linux.seccomp, a reference; NULL: none */
+  /* annotations io.cove.network = slirp: a tap device for the monitor.  */
+  bool tap;
+  struct cove_net_slirp_options net;
   /* SECCOMP compiled by the parent before clone (compiling allocates and
      takes milliseconds; the child only loads it).  */
   bool has_filter;
   struct cove_runtime_seccomp filter;
 };
+
+/* net.c */
+
+/* The slirp annotations of ROOT (config.json) into CFG->tap and ->net.
+   errnum EINVAL: a bad option.  */
+int runtime_config_parse_network (json_t *root, struct runtime_config *cfg,
+                                  struct cove_error **err);
+/* In the child, in its namespaces: with a new netns bring lo up and, with
+   CFG->tap, create the tap device and send its fd over SYNC.  */
+int runtime_net_setup (const struct runtime_config *cfg, int sync,
+                       struct cove_error **err);
 
 /* config.c */
 
@@ -214,6 +229,7 @@ struct runtime_starter
   int (*setup) (const void *ctx, int sync, struct cove_error **err);
   const void *ctx;
   const char *what;       /* "container", "exec process": for messages */
+  bool tap;               /* the child sends a tap fd first (net.c) */
 };
 /* Start the process and follow it over the sync socket (see spawn.c)
    until it has exec'd: OUT as for cove_runtime_create.  A process that

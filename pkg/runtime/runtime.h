@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "net/net.h"
 #include "pkg/util/error.h"
 
 /* A created container's first process.  */
@@ -13,6 +14,11 @@ struct cove_runtime_process
   pid_t pid;        /* in the caller's pid namespace */
   int pidfd;        /* O_CLOEXEC pidfd of PID */
   int console_fd;   /* pty master when process.terminal, else -1 */
+  /* --network slirp (config.json's annotations io.cove.network = slirp):
+     the container's tap device, for the monitor to serve with NET's
+     settings; else -1.  */
+  int tap_fd;
+  struct cove_net_slirp_options net;
 };
 
 /* Create the container described by BUNDLE/config.json (root.path relative
@@ -26,7 +32,8 @@ struct cove_runtime_process
    compiled one a fraction of one.  Returns once the process has exec'd.  The
    container's stdin/stdout/stderr are the caller's, unless process.terminal,
    where a pty is opened in the container's own devpts and its master
-   returned in OUT->console_fd.
+   returned in OUT->console_fd.  With a slirp network the tap device made
+   in the container's netns comes back in OUT->tap_fd.
 
    On failure returns -1 and sets *ERR, and *OUT_STATUS to the exit code cove
    must report: 127 when process.args[0] is not found (errnum ENOENT), 126

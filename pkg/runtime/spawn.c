@@ -4,8 +4,9 @@
    side of the sync socket.
 
    Parent and child talk over a SOCK_SEQPACKET socket pair whose child end
-   is close-on-exec: the child sends the pty master (a 1-byte packet with
-   SCM_RIGHTS) when it has a terminal, an error (cove_error_send: an 8-byte
+   is close-on-exec: the child sends its tap device first with a slirp
+   network, then the pty master when it has a terminal (each a 1-byte
+   packet with SCM_RIGHTS), an error (cove_error_send: an 8-byte
    header packet, then the message) when a step fails, and nothing else.  EOF
    without an error means the exec succeeded.  */
 #include <errno.h>
@@ -145,8 +146,8 @@ runtime_spawn_joined (const struct runtime_join *j, int *out_pidfd,
 /* Read what the child sends until EOF (exec'd) or an error.  Returns 0 and
    sets *OUT_CHILD_ERR when the child failed; -1 when talking to it did.  */
 static int
-sync_with_child (int sock, int *console, struct cove_error **out_child_err,
-                 struct cove_error **err)
+sync_with_child (int sock, int *tap, int *console,
+                 struct cove_error **out_child_err, struct cove_error **err)
 {
   for (;;)
     {
@@ -160,9 +161,17 @@ sync_with_child (int sock, int *console, struct cove_error **out_child_err,
         return 0;
       if (n != 1)
         return cove_error_recv (sock, out_child_err, err) < 0 ? -1 : 0;
+      /* TAP is -2 until the expected tap fd comes (always first).  */
+      bool is_tap = *tap == -2;
       int fd = cove_recv_fd (sock, err);
       if (fd < 0)
-        return cove_error_wrap (err, "receive pty master");
+        return cove_error_wrap (err, is_tap ? "receive tap device"
+                                : "receive pty master");
+      if (is_tap)
+        {
+          *tap = fd;
+          continue;
+        }
       if (*console >= 0)
         {
           close (fd);
@@ -220,9 +229,10 @@ runtime_start (const struct runtime_starter *s,
   if (pid < 0)
     return -1;
   cleanup_close int console = -1;
+  cleanup_close int tap = s->tap ? -2 : -1;
   struct cove_error *child_err = NULL;
-  if (sync_with_child (sock, &console, &child_err, err) < 0
-      || child_err != NULL || (s->cfg->terminal && console < 0))
+  if (sync_with_child (sock, &tap, &console, &child_err, err) < 0
+      || child_err != NULL || (s->cfg->terminal && console < 0) || tap == -2)
     {
       *out_status = reap_failed (pidfd, child_err == NULL);
       close (pidfd);
@@ -234,11 +244,16 @@ runtime_start (const struct runtime_starter *s,
             cove_error_free (child_err);
         }
       else if (err && *err == NULL)
-        cove_error_set (err, EPROTO, "%s sent no pty master", s->what);
+        cove_error_set (err, EPROTO, "%s sent no %s", s->what,
+                        tap == -2 ? "tap device" : "pty master");
+      if (tap == -2)
+        tap = -1;
       return -1;
     }
   out->pid = pid;
   out->pidfd = pidfd;
   out->console_fd = steal_fd (&console);
+  out->tap_fd = steal_fd (&tap);
+  out->net = s->cfg->net;
   return 0;
 }

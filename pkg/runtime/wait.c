@@ -258,5 +258,8 @@ cove_runtime_wait (struct cove_runtime_process *proc, bool sig_proxy,
   if (proc->console_fd >= 0)
     close (proc->console_fd);
   proc->console_fd = -1;
+  if (proc->tap_fd >= 0)
+    close (proc->tap_fd);
+  proc->tap_fd = -1;
   return ret;
 }

@@ -204,6 +204,17 @@ spec_mounts (const struct cove_spec_request *req, struct cove_error **err)
                                                         "/var/tmp", NULL };
          *d; d++)
       add_mount (m, *d, "tmpfs", "tmpfs", rw_tmp);
+  /* The container's own /etc/hosts, resolv.conf and hostname, from its
+     directory (the image's files stay as they are); before the volumes,
+     so that a -v over one of them wins, as in podman.  */
+  static const char *const etc_opts[] = { "bind", "rprivate", "nosuid",
+                                          "nodev", "noexec", NULL };
+  const char *const etc[][2] = { { "/etc/hosts", req->etc_hosts },
+                                 { "/etc/resolv.conf", req->etc_resolv },
+                                 { "/etc/hostname", req->etc_hostname } };
+  for (size_t i = 0; i < 3; i++)
+    if (etc[i][1])
+      add_mount (m, etc[i][0], "bind", etc[i][1], etc_opts);
   for (size_t i = 0; req->volumes && req->volumes[i]; i++)
     if (add_volume (m, req->volumes[i], err) < 0)
       goto fail;

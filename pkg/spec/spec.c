@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "net/net.h"
 #include "pkg/spec/internal.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
@@ -145,10 +146,51 @@ build_namespaces (const struct cove_spec_request *req)
   };
   json_t *a = json_array ();
   for (int k = 0; k < COVE_SPEC_NS_COUNT; k++)
-    if (req->ns[k] != COVE_SPEC_NS_HOST)
+    if (req->ns[k] == COVE_SPEC_NS_PATH && req->ns_path[k])
+      json_array_append_new (a, json_pack ("{s:s, s:s}", "type", names[k],
+                                           "path", req->ns_path[k]));
+    else if (req->ns[k] != COVE_SPEC_NS_HOST)
       json_array_append_new (a, json_pack ("{s:s}", "type", names[k]));
   json_array_append_new (a, json_pack ("{s:s}", "type", "mount"));
   return a;
+}
+
+/* --network slirp: annotations that ask the runtime for a tap device and
+   tell the monitor how to serve it (net/net.h), checked here so that a bad
+   option fails the run before anything starts.  *OUT NULL without slirp.  */
+static int
+build_network_annotations (const struct cove_spec_request *req, json_t **out,
+                           struct cove_error **err)
+{
+  *out = NULL;
+  if (req->ns[COVE_SPEC_NS_NET] != COVE_SPEC_NS_SLIRP)
+    return 0;
+  const struct cove_spec_slirp *sl = &req->slirp;
+  struct cove_net_slirp_options o;
+  cove_net_slirp_options_init (&o);
+  cleanup_free char *mtu = xasprintf ("%u", sl->mtu ? sl->mtu : o.mtu);
+  const char *kv[][2] = {
+    { "mtu", mtu }, { "cidr", sl->cidr ? sl->cidr : COVE_NET_DEFAULT_CIDR },
+    { "enable_ipv6", sl->disable_ipv6 ? "false" : "true" },
+    { "allow_host_loopback", sl->allow_host_loopback ? "true" : "false" },
+    { "outbound_addr", sl->outbound_addr },
+  };
+  json_t *a = json_pack ("{s:s}", COVE_NET_ANNOTATION, "slirp");
+  for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+    {
+      if (kv[i][1] == NULL)
+        continue;
+      if (cove_net_slirp_option_set (&o, kv[i][0], kv[i][1], err) < 0)
+        {
+          json_decref (a);
+          return -1;
+        }
+      cleanup_free char *key = xasprintf ("%s%s", COVE_NET_ANNOTATION_SLIRP_PREFIX,
+                                          kv[i][0]);
+      json_object_set_new (a, key, json_string (kv[i][1]));
+    }
+  *out = a;
+  return 0;
 }
 
 static json_t *
@@ -267,6 +309,12 @@ cove_spec_generate (const struct cove_spec_request *req, struct cove_error **err
   json_t *process = caps ? build_process (req, &u, caps, hostname, err) : NULL;
   json_t *mounts = process ? spec_mounts (req, err) : NULL;
   json_t *lin = mounts ? build_linux (req, caps, err) : NULL;
+  json_t *annotations = NULL;
+  if (lin && build_network_annotations (req, &annotations, err) < 0)
+    {
+      json_decref (lin);
+      lin = NULL;
+    }
   cove_spec_user_free (&u);
   json_decref (caps);
   if (lin == NULL)
@@ -283,5 +331,7 @@ cove_spec_generate (const struct cove_spec_request *req, struct cove_error **err
      --hostname with it).  */
   if (req->ns[COVE_SPEC_NS_UTS] != COVE_SPEC_NS_HOST)
     json_object_set_new (doc, "hostname", json_string (hostname));
+  if (annotations)
+    json_object_set_new (doc, "annotations", annotations);
   return doc;
 }

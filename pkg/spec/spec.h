@@ -19,6 +19,22 @@ enum cove_spec_ns
   COVE_SPEC_NS_PRIVATE = 0,  /* a new namespace (the default) */
   COVE_SPEC_NS_HOST,         /* share the caller's */
   COVE_SPEC_NS_NONE,         /* network only: a new netns with lo alone */
+  COVE_SPEC_NS_PATH,         /* join the namespace at ns_path[kind]
+                                (--network container:NAME, ns:PATH) */
+  COVE_SPEC_NS_SLIRP,        /* network only: a new netns with lo and a tap
+                                device that the monitor serves with
+                                libslirp (issue 5) */
+};
+
+/* --network slirp[:OPTIONS], podman's slirp4netns options.  */
+struct cove_spec_slirp
+{
+  unsigned mtu;               /* 0: 65520 */
+  bool disable_ipv6;          /* enable_ipv6=false */
+  bool allow_host_loopback;
+  const char *cidr;           /* NULL: 10.0.2.0/24 */
+  const char *outbound_addr;  /* NULL: the host's choice */
+  const char *port_handler;   /* NULL: the default; "slirp" or "relay" */
 };
 
 enum cove_spec_ns_kind
@@ -60,6 +76,13 @@ struct cove_spec_request
                                ["/run/cove-init", "--", ARGS...] */
   char **ulimits;           /* --ulimit NAME=SOFT[:HARD] */
   enum cove_spec_ns ns[COVE_SPEC_NS_COUNT];
+  const char *ns_path[COVE_SPEC_NS_COUNT];  /* with COVE_SPEC_NS_PATH */
+  struct cove_spec_slirp slirp;             /* with COVE_SPEC_NS_SLIRP */
+  /* Files of the container's directory bound over the image's (NULL:
+     none): /etc/hosts, /etc/resolv.conf, /etc/hostname.  */
+  const char *etc_hosts;
+  const char *etc_resolv;
+  const char *etc_hostname;
   /* From the image's config (all NULL for a --rootfs run).  The request's
      own options win over them, as in podman: an explicit COMMAND replaces
      the image's Cmd, --entrypoint replaces its Entrypoint and drops its
