@@ -14,6 +14,7 @@
 #include "cmd/cove/output.h"
 #include "cmd/cove/runimage.h"
 #include "cmd/cove/runnet.h"
+#include "cmd/cove/runports.h"
 #include "cmd/cove/runvolumes.h"
 #include "pkg/monitor/monitor.h"
 #include "pkg/spec/spec.h"
@@ -224,6 +225,8 @@ make_container (struct cove_run_options *o, const struct cove_storage_paths *pat
   struct created x = { .rootfs = o->req.rootfs, .starting = starting,
                        .more = json_object () };
   int r = cove_run_net_prepare (o, st, dir, x.more, err);
+  if (r == 0)
+    r = cove_run_ports_prepare (o, x.more, err);
   if (r == 0)
     r = cove_run_volumes_copy_up (o, paths, err);
   if (r == 0)

@@ -416,7 +416,8 @@ host_config_doc (const struct cove_storage_paths *paths,
       "ContainerIDFile", cove_ctr_extra_str (c, "cidfile") ?: "",
       "LogConfig", log_config (paths, c),
       "NetworkMode", net ? net : ns_mode (cfg, "network", "none"),
-      "PortBindings", json_object (), "RestartPolicy", restart_policy (c),
+      "PortBindings", cove_ps_ports_bindings (json_object_get (c->extra, "ports")),
+      "RestartPolicy", restart_policy (c),
       "AutoRemove", cove_ctr_extra_bool (c, "rm"), "VolumeDriver", "",
       "VolumesFrom", "CapAdd", add, "CapDrop", drop);
   static const char *const empty[] = { "Dns", "DnsOptions", "DnsSearch",
@@ -562,7 +563,7 @@ cove_ctr_size (const struct cove_storage_paths *paths,
 }
 
 static json_t *
-network_settings (void)
+network_settings (json_t *ports)
 {
   return json_pack ("{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:b,"
                     " s:s, s:i, s:o, s:s}",
@@ -571,7 +572,7 @@ network_settings (void)
                     "GlobalIPv6PrefixLen", 0, "MacAddress", "", "Bridge", "",
                     "SandboxID", "", "HairpinMode", false,
                     "LinkLocalIPv6Address", "", "LinkLocalIPv6PrefixLen", 0,
-                    "Ports", json_object (), "SandboxKey", "");
+                    "Ports", cove_ps_ports_bindings (ports), "SandboxKey", "");
 }
 
 /* Id .. PidFile: where things are.  */
@@ -633,7 +634,7 @@ cove_ctr_inspect_json (const struct cove_storage_paths *paths,
   user_mounts (paths, cfg, &mounts, &binds, &tmpfs);
   json_object_set_new (doc, "Mounts", mounts);
   json_object_set_new (doc, "Dependencies", json_array ());
-  json_object_set_new (doc, "NetworkSettings", network_settings ());
+  json_object_set_new (doc, "NetworkSettings", network_settings (json_object_get (c->extra, "ports")));
   json_object_set_new (doc, "Namespace", json_string (""));
   json_object_set_new (doc, "IsInfra", json_false ());
   json_object_set_new (doc, "IsService", json_false ());

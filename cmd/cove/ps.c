@@ -98,6 +98,21 @@ json_item (const struct ps_entry *e, const char *status, time_t now,
       "Labels", labels_json (c, true), "Mounts", mounts,
       "Names", c->name ? c->name : "", "Namespaces", "Networks",
       "Pid", (int) e->v.pid, "Pod", "", "PodName", "", "Ports");
+  json_t *ports = json_object_get (c->extra, "ports");
+  if (json_array_size (ports) > 0)
+    {
+      json_t *a = json_array ();
+      size_t i;
+      json_t *p;
+      json_array_foreach (ports, i, p)
+        json_array_append_new (a, json_pack ("{s:O?, s:O?, s:O?, s:i, s:O?}",
+                                             "host_ip", json_object_get (p, "host_ip"),
+                                             "container_port", json_object_get (p, "container_port"),
+                                             "host_port", json_object_get (p, "host_port"),
+                                             "range", 1,
+                                             "protocol", json_object_get (p, "protocol")));
+      json_object_set_new (o, "Ports", a);
+    }
   json_object_set_new (o, "Size", size ? json_pack ("{s:I, s:I}", "rootFsSize",
                                                     (json_int_t) e->rootfs, "rwSize",
                                                     (json_int_t) e->rw)
@@ -182,7 +197,11 @@ row_item (const struct ps_entry *e, const struct ps_request *r, uint32_t mask,
   if (WANT (mask, 10))
     put (o, mask, 10, labels_json (c, false));
   put (o, mask, 11, json_incref (mounts));
-  put (o, mask, 12, json_string (""));
+  if (WANT (mask, 12))
+    {
+      cleanup_free char *ports = cove_ps_ports_string (json_object_get (c->extra, "ports"));
+      put (o, mask, 12, json_string (ports));
+    }
   put (o, mask, 13, json_integer (e->v.pid));
   put (o, mask, 14, json_integer (e->v.exit_code));
   put (o, mask, 15, json_boolean (is_exited (e)));

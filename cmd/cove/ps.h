@@ -48,6 +48,11 @@ char *cove_ps_command_string (json_t *command, bool no_trunc);
 
 /* The labels of C ("KEY=VALUE", or "KEY" for an empty value) as a JSON
    object, empty when there are none.  New reference.  */
+/* Published ports as ps's PORTS column; caller frees.  */
+char *cove_ps_ports_string (json_t *ports);
+/* Published ports as inspect's NetworkSettings.Ports / PortBindings.  */
+json_t *cove_ps_ports_bindings (json_t *ports);
+
 json_t *cove_ps_labels_json (const struct cove_state_container *c);
 
 /* Go's time.Time String() of NS (ns since the epoch) in local time, with

@@ -420,3 +420,57 @@ cove_ps_filter_match (const struct cove_ps_filter *f,
     }
   return true;
 }
+
+/* The record's published ports (extra "ports": {host_ip, host_port,
+   container_port, protocol}) as podman's PORTS column:
+   "0.0.0.0:8080->80/tcp, 127.0.0.1:9000->90/tcp".  Caller frees.  */
+char *
+cove_ps_ports_string (json_t *ports)
+{
+  char *s = xstrdup ("");
+  size_t i;
+  json_t *p;
+  json_array_foreach (ports, i, p)
+    {
+      const char *ip = json_string_value (json_object_get (p, "host_ip"));
+      const char *proto = json_string_value (json_object_get (p, "protocol"));
+      char *t = xasprintf ("%s%s%s:%lld->%lld/%s", s, i ? ", " : "",
+                           ip && ip[0] ? ip : "0.0.0.0",
+                           (long long) json_integer_value (json_object_get (p, "host_port")),
+                           (long long) json_integer_value (json_object_get (p, "container_port")),
+                           proto ? proto : "tcp");
+      free (s);
+      s = t;
+    }
+  return s;
+}
+
+/* The same as podman's inspect shows them (NetworkSettings.Ports,
+   HostConfig.PortBindings): {"80/tcp": [{"HostIp": "", "HostPort":
+   "8080"}]}.  */
+json_t *
+cove_ps_ports_bindings (json_t *ports)
+{
+  json_t *o = json_object ();
+  size_t i;
+  json_t *p;
+  json_array_foreach (ports, i, p)
+    {
+      const char *ip = json_string_value (json_object_get (p, "host_ip"));
+      const char *proto = json_string_value (json_object_get (p, "protocol"));
+      cleanup_free char *key = xasprintf ("%lld/%s",
+                                          (long long) json_integer_value (json_object_get (p, "container_port")),
+                                          proto ? proto : "tcp");
+      json_t *list = json_object_get (o, key);
+      if (list == NULL)
+        {
+          list = json_array ();
+          json_object_set_new (o, key, list);
+        }
+      cleanup_free char *hp = xasprintf ("%lld", (long long) json_integer_value (
+                                             json_object_get (p, "host_port")));
+      json_array_append_new (list, json_pack ("{s:s, s:s}", "HostIp", ip ? ip : "",
+                                              "HostPort", hp));
+    }
+  return o;
+}

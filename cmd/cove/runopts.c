@@ -23,7 +23,8 @@ enum
   OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_INIT, OPT_INIT_PATH, OPT_LOG_DRIVER,
   OPT_LOG_OPT, OPT_MOUNT, OPT_VOLUMES_FROM, OPT_DETACH_KEYS, OPT_MEMORY,
   OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_PIDS_LIMIT, OPT_DNS,
-  OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_NO_HOSTS,
+  OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_NO_HOSTS, OPT_PUBLISH,
+  OPT_PUBLISH_ALL,
 };
 
 const struct cove_opt cove_run_option_table[] = {
@@ -62,6 +63,8 @@ const struct cove_opt cove_run_option_table[] = {
   { "pid", 0, COVE_OPT_VALUE, OPT_PID, "string", "PID namespace to use: host or private" },
   { "pids-limit", 0, COVE_OPT_VALUE, OPT_PIDS_LIMIT, "int", "Tune container pids limit; needs a delegated cgroup v2 tree" },
   { "platform", 0, COVE_OPT_VALUE, OPT_PLATFORM, "string", "Specify the platform for selecting the image when pulling (os/arch[/variant])" },
+  { "publish", 'p', COVE_OPT_VALUE, OPT_PUBLISH, "strings", "Publish a container's port, or a range of ports, to the host ([ip:][hostPort:]containerPort[/tcp|/udp])" },
+  { "publish-all", 'P', COVE_OPT_BOOL, OPT_PUBLISH_ALL, NULL, "Publish all exposed ports to random ports on the host interfaces" },
   { "pull", 0, COVE_OPT_VALUE, OPT_PULL, "string", "Pull image policy: missing (default), always, never, newer" },
   { "read-only", 0, COVE_OPT_BOOL, OPT_READ_ONLY, NULL, "Make the container's root filesystem read-only" },
   { "restart", 0, COVE_OPT_VALUE, OPT_RESTART, "string", "Restart policy to apply when a container exits (no, on-failure[:N], always, unless-stopped)" },
@@ -380,6 +383,8 @@ apply_option (struct cove_run_options *o, int id, const char *v,
       add (&o->add_hosts, v);
       return cove_run_net_check_host (v, err);
     case OPT_NO_HOSTS: o->no_hosts = on; return 0;
+    case OPT_PUBLISH: add (&o->publish, v); return 0;
+    case OPT_PUBLISH_ALL: o->publish_all = on; return 0;
     case OPT_RM: o->rm = on; return 0;
     case OPT_NAME: o->name = v; return 0;
     case OPT_SIG_PROXY: o->sig_proxy = on; return 0;
@@ -497,7 +502,8 @@ cove_run_options_free (struct cove_run_options *o)
                        &r->tmpfs, &r->ulimits, &r->image_env,
                        &r->image_cmd, &r->image_entrypoint, &o->labels,
                        &o->mounts, &o->volumes_from, &o->dns,
-                       &o->dns_search, &o->dns_options, &o->add_hosts };
+                       &o->dns_search, &o->dns_options, &o->add_hosts,
+                       &o->publish };
   for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
     {
       cove_strv_free (*arrays[i]);

@@ -65,6 +65,8 @@ struct cove_run_options
   bool no_hosts;                 /* --no-hosts */
   char *etc_files[3];            /* owned paths of hosts, resolv.conf, hostname */
   char *net_ns_path;             /* owned: the joined container's netns */
+  char **publish;                /* -p [IP:][HOSTPORT:]PORT[/PROTO], owned */
+  bool publish_all;              /* -P */
 };
 
 extern const struct cove_opt cove_run_option_table[];

@@ -17,6 +17,7 @@
 #define MONITOR_MAX_CLIENTS 32
 
 struct cove_ctrlog;
+struct monitor_ports;
 
 enum monitor_restart
 {
@@ -60,6 +61,11 @@ struct monitor
      and the poll set of the loop, which grows with slirp's sockets.  */
   struct cove_net_slirp *slirp;
   struct cove_net_pollset ps;
+
+  /* Published ports (ports.c): the record's "ports", and the listeners
+     and relays, NULL without.  */
+  json_t *ports_spec;
+  struct monitor_ports *ports;
 };
 
 /* loop.c */
@@ -75,5 +81,20 @@ void monitor_clients_close (struct monitor *m);
 int monitor_listen (struct monitor *m, struct cove_error **err);
 /* Add FD as a client.  */
 void monitor_client_add (struct monitor *m, int fd);
+
+/* ports.c */
+
+/* Bind and listen on every published host port (once: kept across
+   restarts), writing the ports the kernel chose back to the record.  */
+int monitor_ports_open (struct monitor *m, struct cove_error **err);
+/* The container runs: make connections' sockets in its namespace.  */
+int monitor_ports_start (struct monitor *m, struct cove_error **err);
+/* The container exited: drop its connections.  */
+void monitor_ports_stop (struct monitor *m);
+/* Free the host ports.  */
+void monitor_ports_close (struct monitor *m);
+/* The listeners and relays in the poll set, and their events.  */
+void monitor_ports_fill (struct monitor *m, struct cove_net_pollset *ps);
+void monitor_ports_handle (struct monitor *m, const struct cove_net_pollset *ps);
 
 #endif

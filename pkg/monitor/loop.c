@@ -293,6 +293,7 @@ fill_pollset (struct monitor *m, int *timeout_ms)
   /* While stdin bytes wait, clients are not read: back-pressure.  */
   for (size_t i = 0; i < m->n_clients; i++)
     cove_net_pollset_add (ps, m->clients[i], m->in_len ? 0 : POLLIN);
+  monitor_ports_fill (m, ps);
   *timeout_ms = -1;
   if (m->slirp)
     cove_net_slirp_fill (m->slirp, ps, timeout_ms);
@@ -326,6 +327,7 @@ monitor_loop (struct monitor *m, int *out_status, struct cove_error **err)
           client_packet (m, i);
       if (p[SLOT_LISTEN].revents)
         accept_clients (m);
+      monitor_ports_handle (m, &m->ps);
       if (p[SLOT_PID].revents)
         break;
     }

@@ -78,6 +78,7 @@ setup (struct monitor *m, struct cove_error **err)
   if (cove_state_load (&m->st, m->id, &c, err) < 0)
     return -1;
   read_settings (m, &c);
+  m->ports_spec = json_deep_copy (json_object_get (c.extra, "ports"));
   int r = open_log (m, &c, err);
   cove_state_container_free (&c);
   if (r < 0)
@@ -197,9 +198,15 @@ static int
 start_and_record (struct monitor *m, bool restarted, int *out_status,
                   struct cove_error **err)
 {
+  /* Before the container: a port in use fails the start, cleanly.  */
+  if (monitor_ports_open (m, err) < 0)
+    {
+      *out_status = 125;
+      return -1;
+    }
   if (start_container (m, out_status, err) < 0)
     return -1;
-  if (start_network (m, err) < 0)
+  if (start_network (m, err) < 0 || monitor_ports_start (m, err) < 0)
     {
       (void) pidfd_send_signal (m->proc.pidfd, SIGKILL, NULL, 0);
       *out_status = 125;
@@ -335,6 +342,7 @@ close_stdio (struct monitor *m)
   m->proc.tap_fd = -1;
   cove_net_slirp_free (m->slirp);
   m->slirp = NULL;
+  monitor_ports_stop (m);
   cove_net_pollset_free (&m->ps);
   m->in_len = m->in_off = 0;
   m->running = false;
@@ -348,6 +356,7 @@ finish (struct monitor *m)
   cleanup_free char *merged = xasprintf ("%s/merged", m->bundle);
   /* EINVAL: not mounted (vfs, --rootfs).  The mount namespace dies with
      us anyway; fuse-overlayfs needs the unmount to end.  */
+  monitor_ports_close (m);
   (void) umount2 (merged, MNT_DETACH);
   if (m->listen_fd >= 0)
     close (m->listen_fd);
