@@ -8,6 +8,8 @@
 #include "pkg/util/error.h"
 #include "pkg/util/xalloc.h"
 
+#define ERROR_PLAIN_BIT 0x40000000
+
 static int
 error_setv (struct cove_error **err, int errnum, int plain, const char *fmt,
             va_list ap)
@@ -130,7 +132,9 @@ read_all (int fd, void *buf, size_t len)
 void
 cove_error_send (int fd, const struct cove_error *err)
 {
-  int32_t hdr[2] = { err->errnum, (int32_t) strlen (err->msg) };
+  /* The plain flag rides in a bit no errno value uses.  */
+  int32_t hdr[2] = { err->errnum | (err->plain ? ERROR_PLAIN_BIT : 0),
+                     (int32_t) strlen (err->msg) };
   if (write_all (fd, hdr, sizeof hdr) == 0)
     (void) write_all (fd, err->msg, hdr[1]);
 }
@@ -156,7 +160,8 @@ cove_error_recv (int fd, struct cove_error **out_err, struct cove_error **err)
     }
   msg[hdr[1]] = '\0';
   struct cove_error *e = xmalloc0 (sizeof *e);
-  e->errnum = hdr[0];
+  e->errnum = hdr[0] & ~ERROR_PLAIN_BIT;
+  e->plain = (hdr[0] & ERROR_PLAIN_BIT) != 0;
   e->msg = msg;
   *out_err = e;
   return 1;

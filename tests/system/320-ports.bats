@@ -27,6 +27,20 @@ fetch() {
     curl -fsS --max-time 5 "http://127.0.0.1:$1/index.html"
 }
 
+# served_at PORTSPEC: container `web` publishes PORTSPEC (as `cove port web
+# PORTSPEC` names it) on a port the kernel chose, which serves the page;
+# then web is removed.
+served_at() {
+    run_cove port web "$1"
+    assert_status 0
+    port=${output##*:}
+    [ "$port" -gt 0 ]
+    wait_for 10 fetch "$port"
+    run fetch "$port"
+    assert_output hello-ports
+    run_cove rm -f web
+}
+
 @test "-p 127.0.0.1:PORT:80 reaches busybox httpd (network none and slirp)" {
     rootfs=$(www_rootfs)
     for net in none slirp; do
@@ -51,14 +65,7 @@ fetch() {
     for spec in 0:80 80; do
         run_cove run -d --name web -p "$spec" --rootfs "$rootfs" httpd -f -p 80 -h /www
         assert_status 0
-        run_cove port web 80
-        assert_status 0
-        port=${output##*:}
-        [ "$port" -gt 0 ]
-        wait_for 10 fetch "$port"
-        run fetch "$port"
-        assert_output hello-ports
-        run_cove rm -f web
+        served_at 80
     done
 }
 
@@ -149,14 +156,7 @@ fetch() {
     assert_status 0
     run_cove run -d --name web -P localhost/www:latest httpd -f -p 80 -h /www
     assert_status 0
-    run_cove port web 80/tcp
-    assert_status 0
-    port=${output##*:}
-    [ "$port" -gt 0 ]
-    wait_for 10 fetch "$port"
-    run fetch "$port"
-    assert_output hello-ports
-    run_cove rm -f web
+    served_at 80/tcp
 }
 
 @test "a half-close reaches the container; its answer comes back after it" {

@@ -68,6 +68,21 @@ test_error_pipe (void **state)
   assert_int_equal (cove_error_recv (p[0], &got, &err), 0);  /* EOF: none */
   assert_null (got);
   close (p[0]);
+  /* A plain error stays plain: no strerror appended on the other side.  */
+  assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
+  struct cove_error plain = { .errnum = EADDRINUSE, .msg = (char *) "port in use",
+                              .plain = 1 };
+  cove_error_send (p[1], &plain);
+  close (p[1]);
+  assert_int_equal (cove_error_recv (p[0], &got, &err), 1);
+  assert_int_equal (got->errnum, EADDRINUSE);
+  assert_true (got->plain);
+  char *text = cove_error_string (got);
+  assert_string_equal (text, "port in use");
+  free (text);
+  cove_error_free (got);
+  got = NULL;
+  close (p[0]);
   /* a short header is a protocol error */
   assert_int_equal (pipe2 (p, O_CLOEXEC), 0);
   assert_int_equal (write (p[1], "ab", 2), 2);
