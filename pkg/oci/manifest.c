@@ -13,6 +13,7 @@
 #include "pkg/oci/internal.h"
 #include "pkg/oci/oci.h"
 #include "pkg/util/cleanup.h"
+#include "pkg/util/json.h"
 #include "pkg/util/xalloc.h"
 
 /* At most this many layers in a manifest and entries in an index.  */
@@ -45,26 +46,11 @@ oci_media_type_valid (const char *s)
   return true;
 }
 
-/* KEY of OBJ as a string: NULL when absent, EINVAL when of another type.  */
-static int
-opt_string (json_t *obj, const char *key, const char *where, const char **out,
-            struct cove_error **err)
-{
-  json_t *v = json_object_get (obj, key);
-  *out = NULL;
-  if (v == NULL)
-    return 0;
-  if (!json_is_string (v))
-    return cove_error_set (err, EINVAL, "%s: `%s` must be a string", where, key);
-  *out = json_string_value (v);
-  return 0;
-}
-
 static int
 req_string (json_t *obj, const char *key, const char *where, const char **out,
             struct cove_error **err)
 {
-  if (opt_string (obj, key, where, out, err) < 0)
+  if (cove_json_opt_string (obj, key, where, out, err) < 0)
     return -1;
   if (*out == NULL)
     return cove_error_set (err, EINVAL, "%s: `%s` is missing", where, key);
@@ -154,8 +140,8 @@ parse_platform (json_t *j, const char *where, struct cove_oci_descriptor *out,
   const char *os, *arch, *variant, *osv;
   if (req_string (p, "os", where, &os, err) < 0
       || req_string (p, "architecture", where, &arch, err) < 0
-      || opt_string (p, "variant", where, &variant, err) < 0
-      || opt_string (p, "os.version", where, &osv, err) < 0
+      || cove_json_opt_string (p, "variant", where, &variant, err) < 0
+      || cove_json_opt_string (p, "os.version", where, &osv, err) < 0
       || check_string_array (p, "os.features", where, err) < 0
       || check_string_array (p, "features", where, err) < 0)
     return -1;
@@ -315,7 +301,7 @@ doc_media_type (json_t *doc, const char *content_type, const char **out,
 {
   const char *declared;
   cleanup_free char *ct = normalize_content_type (content_type);
-  if (opt_string (doc, "mediaType", "manifest", &declared, err) < 0)
+  if (cove_json_opt_string (doc, "mediaType", "manifest", &declared, err) < 0)
     return -1;
   if (declared && check_doc_type (declared, "manifest media type", err) < 0)
     return -1;

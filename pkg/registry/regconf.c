@@ -10,6 +10,7 @@
 
 #include "pkg/registry/config.h"
 #include "pkg/util/cleanup.h"
+#include "pkg/util/json.h"
 #include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
 
@@ -46,20 +47,6 @@ get_bool (json_t *obj, const char *key, const char *where, bool *out,
   if (!json_is_boolean (v))
     return cove_error_set (err, EINVAL, "%s: `%s` must be true or false", where, key);
   *out = json_is_true (v);
-  return 0;
-}
-
-static int
-get_string (json_t *obj, const char *key, const char *where, const char **out,
-            struct cove_error **err)
-{
-  json_t *v = json_object_get (obj, key);
-  *out = NULL;
-  if (v == NULL)
-    return 0;
-  if (!json_is_string (v))
-    return cove_error_set (err, EINVAL, "%s: `%s` must be a string", where, key);
-  *out = json_string_value (v);
   return 0;
 }
 
@@ -153,8 +140,8 @@ parse_mirror (json_t *j, const char *where, struct cove_registry_mirror *m,
   if (!json_is_object (j))
     return cove_error_set (err, EINVAL, "%s: must be a table", where);
   if (check_keys (j, keys, where, err) < 0
-      || get_string (j, "location", where, &loc, err) < 0
-      || get_string (j, "pull-from-mirror", where, &use, err) < 0
+      || cove_json_opt_string (j, "location", where, &loc, err) < 0
+      || cove_json_opt_string (j, "pull-from-mirror", where, &use, err) < 0
       || get_bool (j, "insecure", where, &m->insecure, err) < 0)
     return -1;
   if (loc == NULL)
@@ -209,8 +196,8 @@ parse_entry (json_t *j, const char *where, struct cove_registry_entry *e,
   if (!json_is_object (j))
     return cove_error_set (err, EINVAL, "%s: must be a table", where);
   if (check_keys (j, keys, where, err) < 0
-      || get_string (j, "prefix", where, &prefix, err) < 0
-      || get_string (j, "location", where, &loc, err) < 0
+      || cove_json_opt_string (j, "prefix", where, &prefix, err) < 0
+      || cove_json_opt_string (j, "location", where, &loc, err) < 0
       || get_bool (j, "insecure", where, &e->insecure, err) < 0
       || get_bool (j, "blocked", where, &e->blocked, err) < 0
       || get_bool (j, "mirror-by-digest-only", where, &by_digest_only, err) < 0)
@@ -369,7 +356,7 @@ static int
 parse_short_name_mode (json_t *root, struct cove_registry_conf *c, struct cove_error **err)
 {
   const char *mode;
-  if (get_string (root, "short-name-mode", "registries.conf", &mode, err) < 0)
+  if (cove_json_opt_string (root, "short-name-mode", "registries.conf", &mode, err) < 0)
     return -1;
   if (mode == NULL || *mode == '\0' || strcmp (mode, "permissive") == 0)
     c->short_name_mode = COVE_REGISTRY_SHORT_NAME_PERMISSIVE;
@@ -394,7 +381,7 @@ build_conf (json_t *root, struct cove_registry_conf *c, struct cove_error **err)
   if (check_keys (root, keys, "registries.conf", err) < 0
       || get_strv (root, "unqualified-search-registries", "registries.conf", &c->search, err) < 0
       || get_strv (root, "credential-helpers", "registries.conf", &helpers, err) < 0
-      || get_string (root, "additional-layer-store-auth-helper", "registries.conf", &als, err) < 0
+      || cove_json_opt_string (root, "additional-layer-store-auth-helper", "registries.conf", &als, err) < 0
       || parse_short_name_mode (root, c, err) < 0)
     return -1;
   json_t *v1 = json_object_get (root, "registries");
