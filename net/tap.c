@@ -46,6 +46,17 @@ tap_open (struct cove_error **err)
       close (fd);
       return cove_error_set (err, e, "create %s", COVE_NET_TAP_NAME);
     }
+  /* Persistent: the device then goes with the network namespace, in the
+     kernel's own time, and the monitor's close of the fd after the
+     container exits is cheap.  Closing the last fd of a non-persistent
+     tap unregisters the device there and then, ~14 ms of RCU grace
+     periods in the path of `run --rm` and `stop` (measured).  */
+  if (ioctl (fd, TUNSETPERSIST, 1) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return cove_error_set (err, e, "make %s persistent", COVE_NET_TAP_NAME);
+    }
   return fd;
 }
 
