@@ -96,9 +96,8 @@ cove_run_net_parse (struct cove_run_options *o, const char *value,
     r->ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_NONE;
   else if (strcmp (v, "host") == 0 && !arg)
     r->ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_HOST;
-  else if (strcmp (v, "private") == 0 && !arg)
-    r->ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_NONE;
-  else if (strcmp (v, "slirp") == 0 || strcmp (v, "slirp4netns") == 0)
+  else if ((strcmp (v, "slirp") == 0 || strcmp (v, "slirp4netns") == 0)
+           || (strcmp (v, "private") == 0 && !arg))
     return parse_slirp (o, colon ? colon + 1 : NULL, err);
   else if (strcmp (v, "container") == 0 && arg && *arg)
     {

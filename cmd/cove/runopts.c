@@ -436,7 +436,8 @@ cove_run_options_parse (struct cove_run_options *o, int argc, char **argv,
   o->sig_proxy = true;
   o->tls_verify = -1;
   o->stop_timeout = -1;
-  o->req.ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_NONE;
+  /* podman's rootless default: a NAT of the container's own (slirp).  */
+  o->req.ns[COVE_SPEC_NS_NET] = COVE_SPEC_NS_SLIRP;
   struct cove_opts_parser p;
   cove_opts_init (&p, cove_run_option_table, argc, argv, false);
   const char *v;

@@ -13,10 +13,13 @@ ns_of() {
 
 # ------------------------------------------------------------ network
 
-@test "run: by default the container has only lo, and it is up" {
+@test "run: by default the container has lo and the NAT's tap0, both up" {
     run_cove run --rootfs "$ROOTFS" cat /proc/net/dev
     assert_status 0
-    assert_equal "$(netdev_names <<<"$output" | tr '\n' ' ')" "lo " interfaces
+    assert_equal "$(netdev_names <<<"$output" | sort | tr '\n' ' ')" "lo tap0 " interfaces
+    run_cove run --rootfs "$ROOTFS" ip link show tap0
+    assert_status 0
+    assert_line_matches '<([^>]*,)?UP(,[^>]*)?>'
     run_cove run --rootfs "$ROOTFS" ip link show lo
     assert_status 0
     assert_line_matches '<([^>]*,)?UP(,[^>]*)?>'

@@ -35,6 +35,9 @@ get() {
     echo "set -o pipefail; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 $1 $2 | tail -n 1"
 }
 
+# The debian12 tests need the test registry's registries.conf.
+setup() { image_setup; }
+
 teardown() {
     if [ -f "${TEST_TMP:-}/http.pid" ]; then
         kill "$(cat "$TEST_TMP/http.pid")" 2>/dev/null || true
@@ -104,6 +107,25 @@ teardown() {
     assert_status_not 0
 }
 
+@test "slirp: host.containers.internal names the host with allow_host_loopback=true" {
+    require_debian12
+    cove_pull_ok "$REG/debian12:latest"
+    port=$(free_port)
+    serve 127.0.0.1 "$port"
+    # debian's glibc reads /etc/hosts; bash's /dev/tcp resolves through it.
+    fetch='getent hosts host.containers.internal;
+        exec 3<>/dev/tcp/host.containers.internal/'"$port"' || exit 3;
+        printf "GET / HTTP/1.0\r\n\r\n" >&3; tail -n 1 <&3'
+    run_cove run --rm --network slirp:allow_host_loopback=true "$REG/debian12" bash -c "$fetch"
+    assert_status 0
+    assert_line_matches '^10\.0\.2\.2[[:space:]]+host\.containers\.internal'
+    assert_line_matches '^hello-from-host$'
+    # Without it the name is not there, and the host's loopback is closed.
+    run_cove run --rm "$REG/debian12" bash -c "$fetch"
+    assert_status_not 0
+    assert_output_not_contains hello-from-host
+}
+
 @test "slirp: IPv6: the host's ::1 at fd00::2 with allow_host_loopback=true" {
     python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
         2>/dev/null || skip "the host has no IPv6 loopback"
@@ -169,8 +191,31 @@ teardown() {
     assert_output "$(printf 'hello-from-host\nhello-from-host\nhello-from-host')"
 }
 
-@test "the default network is still none: loopback only, no tap0" {
+@test "the default network is slirp (also private); none is loopback only" {
     run_cove run --rm --rootfs "$ROOTFS" sh -c 'ls /sys/class/net'
     assert_status 0
+    assert_output "$(printf 'lo\ntap0')"
+    run_cove run --rm --network private --rootfs "$ROOTFS" sh -c 'ls /sys/class/net'
+    assert_status 0
+    assert_output "$(printf 'lo\ntap0')"
+    run_cove run --rm --network none --rootfs "$ROOTFS" sh -c 'ls /sys/class/net'
+    assert_status 0
     assert_output lo
+    run_cove create --name dflt --rootfs "$ROOTFS" true
+    assert_status 0
+    run_cove inspect --format '{{.HostConfig.NetworkMode}}' dflt
+    assert_output slirp4netns
+}
+
+@test "outbound: apt-get update in debian12 through the NAT" {
+    require_debian12
+    url=http://deb.debian.org/debian/dists/bookworm/InRelease
+    curl -sf --max-time 20 -o /dev/null "$url" ||
+        skip "this machine cannot reach its Debian mirror ($url)"
+    cove_pull_ok "$REG/debian12:latest"
+    run_cove run --rm "$REG/debian12" apt-get update
+    assert_status 0
+    assert_output_contains "bookworm InRelease"
+    assert_output_contains "Reading package lists"
+    assert_output_not_contains "Err:"
 }

@@ -36,7 +36,7 @@ etc_rootfs() {
     run_cove run --rm --network container:srv --rootfs "$rootfs" readlink /proc/self/ns/net
     assert_output "$srv_ns"
     run_cove inspect --format '{{.HostConfig.NetworkMode}}' srv
-    assert_output none
+    assert_output slirp4netns
     run_cove rm -f srv
 }
 
@@ -72,7 +72,8 @@ etc_rootfs() {
     assert_line_matches '^127\.0\.0\.1[[:space:]]+localhost'
     assert_line_matches '^10\.1\.2\.3[[:space:]]+db$'
     assert_line_matches '^fd00::5[[:space:]]+v6$'
-    assert_line_matches '^127\.0\.1\.1[[:space:]]+web1$'
+    # The default network (slirp): the hostname is the container's address.
+    assert_line_matches '^10\.0\.2\.100[[:space:]]+web1$'
     assert_line_matches '^nameserver 192\.0\.2\.53$'
     assert_line_matches '^search example\.test$'
     assert_line_matches '^options ndots:2$'
