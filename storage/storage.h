@@ -344,6 +344,31 @@ int cove_storage_container_changes (struct cove_storage *s,
                                     cove_storage_change_fn fn, void *ctx,
                                     struct cove_error **err);
 
+/* A new layer made of the changes of container CONTAINER_ID (made from
+   IMG) as cove_storage_container_changes reports them: a gzip'ed OCI layer
+   tar (deletions as `.wh.NAME` whiteouts) kept as a blob, unpacked as a
+   layer on top of IMG's top layer.  SKIP (NULL-terminated, may be NULL):
+   container paths ("/etc/hosts") left out when they were added empty,
+   i.e. the targets of cove's own bind mounts.  The layer and blob are
+   leased until the store is closed: record the image that uses them
+   before.  Runs in the user namespace.  Free OUT with
+   cove_storage_commit_free.  */
+struct cove_storage_commit
+{
+  char *diff_id;          /* sha256 of the tar */
+  char *chain_id;
+  char *blob_digest;      /* sha256 of the gzip'ed tar, stored as a blob */
+  int64_t blob_size;
+  size_t n_changes;       /* entries written: 0 for an unchanged container */
+};
+int cove_storage_commit_layer (struct cove_storage *s,
+                               const struct cove_storage_image *img,
+                               const char *container_id,
+                               const char *const *skip,
+                               struct cove_storage_commit *out,
+                               struct cove_error **err);
+void cove_storage_commit_free (struct cove_storage_commit *c);
+
 /* A directory fd (O_CLOEXEC) of the root filesystem of container
    CONTAINER_ID made from IMG, as it is now, for reading: a detached
    read-only overlay mount of its upper directory over IMG's layers, made

@@ -25,6 +25,7 @@ int cove_cmd_image_prune (int argc, char **argv);
 int cove_cmd_load (int argc, char **argv);
 int cove_cmd_save (int argc, char **argv);
 int cove_cmd_import (int argc, char **argv);
+int cove_cmd_commit (int argc, char **argv);
 int cove_cmd_create (int argc, char **argv);
 int cove_cmd_start (int argc, char **argv);
 int cove_cmd_stop (int argc, char **argv);

@@ -141,3 +141,17 @@ cove_ctr_extra_str (const struct cove_state_container *c, const char *key)
 {
   return json_string_value (json_object_get (c->extra, key));
 }
+
+const char *const cove_ctr_mount_targets[] = {
+  "/dev", "/etc/hostname", "/etc/hosts", "/etc/mtab", "/etc/resolv.conf",
+  "/proc", "/run", "/run/.containerenv", "/run/cove-init", "/sys", NULL,
+};
+
+bool
+cove_ctr_is_mount_target (const char *path)
+{
+  for (size_t i = 0; cove_ctr_mount_targets[i]; i++)
+    if (strcmp (path, cove_ctr_mount_targets[i]) == 0)
+      return true;
+  return false;
+}

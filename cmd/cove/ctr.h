@@ -66,6 +66,13 @@ int cove_ctr_load (struct cove_state_store *st, const char *name_or_id,
    (COVE_TEST_KILL_AT); nothing in production.  */
 void cove_ctr_test_point (const char *point);
 
+/* The paths of a container's root that the runtime and cove mount over
+   (/etc/hosts, /proc, /run/cove-init...), NULL-terminated: `diff` does
+   not list them, as podman's does not, and `commit` leaves them out when
+   it was cove that made them (empty).  */
+extern const char *const cove_ctr_mount_targets[];
+bool cove_ctr_is_mount_target (const char *path);
+
 /* Typed reads of the record's extra object, with defaults.  */
 bool cove_ctr_extra_bool (const struct cove_state_container *c,
                           const char *key);

@@ -28,6 +28,8 @@ collect (void *ctx, const struct cove_storage_change *c,
 {
   (void) err;
   struct change_list *l = ctx;
+  if (cove_ctr_is_mount_target (c->path))
+    return 0;
   if (l->n == l->cap)
     {
       l->cap = l->cap ? 2 * l->cap : 64;

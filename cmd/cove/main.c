@@ -37,6 +37,7 @@ struct command
 
 static const struct command commands[] = {
   { "attach", cove_cmd_attach, "Attach to a running container" },
+  { "commit", HEAVY (cove_cmd_commit), "Create new image based on the changed container" },
   { "container", cove_cmd_container, "Manage containers" },
   { "cp", cove_cmd_cp, "Copy files/folders between a container and the local filesystem" },
   { "create", cove_cmd_create, "Create but do not start a container" },
@@ -97,6 +98,7 @@ static const struct command image_commands[] = {
 
 static const struct command container_commands[] = {
   { "attach", cove_cmd_attach, "Attach to a running container" },
+  { "commit", HEAVY (cove_cmd_commit), "Create new image based on the changed container" },
   { "cp", cove_cmd_cp, "Copy files/folders between a container and the local filesystem" },
   { "create", cove_cmd_create, "Create but do not start a container" },
   { "diff", cove_cmd_diff, "Inspect changes on container's file systems" },

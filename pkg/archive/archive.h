@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "pkg/util/error.h"
@@ -90,5 +91,31 @@ enum cove_archive_format
 int cove_archive_write_tree (int dirfd, enum cove_archive_format format,
                              bool as_layer_diff, cove_archive_write_fn write,
                              void *ctx, struct cove_error **err);
+
+/* The same tar stream, entry by entry, for a layer made of a list of
+   changes (commit, build).  Entries are written as the caller adds them
+   (a parent directory before its content, as tar readers expect), with
+   the rules of cove_archive_write_tree (pax, xattrs, hard links among
+   the added entries, whole-second mtimes).  Free with
+   cove_archive_writer_free, after finish or instead of it (a stream
+   abandoned halfway).  */
+struct cove_archive_writer;
+struct cove_archive_writer *
+cove_archive_writer_new (enum cove_archive_format format,
+                         cove_archive_write_fn write, void *ctx,
+                         struct cove_error **err);
+/* The entry NAME of the directory DFD, with its stat ST (not followed),
+   at PATH in the archive (relative: no leading slash).  A directory's own
+   entry only, not its content.  */
+int cove_archive_writer_add (struct cove_archive_writer *w, int dfd,
+                             const char *name, const char *path,
+                             const struct stat *st, struct cove_error **err);
+/* A deletion: the OCI whiteout `DIR/.wh.NAME` for PATH.  */
+int cove_archive_writer_whiteout (struct cove_archive_writer *w,
+                                  const char *path, struct cove_error **err);
+/* The end of the archive, flushed to WRITE.  */
+int cove_archive_writer_finish (struct cove_archive_writer *w,
+                                struct cove_error **err);
+void cove_archive_writer_free (struct cove_archive_writer *w);
 
 #endif

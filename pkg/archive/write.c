@@ -331,29 +331,93 @@ setup (struct writer *w, enum cove_archive_format format,
   return 0;
 }
 
+struct cove_archive_writer *
+cove_archive_writer_new (enum cove_archive_format format,
+                         cove_archive_write_fn write, void *ctx,
+                         struct cove_error **err)
+{
+  struct writer *w = xmalloc (sizeof *w);
+  *w = (struct writer) { .write = write, .ctx = ctx };
+  w->ar = archive_write_new ();
+  w->links = archive_entry_linkresolver_new ();
+  if (w->ar == NULL || w->links == NULL)
+    {
+      cove_archive_writer_free ((struct cove_archive_writer *) w);
+      cove_error_set (err, ENOMEM, "libarchive");
+      return NULL;
+    }
+  w->buf = xmalloc (COPY_BUF_SIZE);
+  if (setup (w, format, err) < 0)
+    {
+      cove_archive_writer_free ((struct cove_archive_writer *) w);
+      return NULL;
+    }
+  return (struct cove_archive_writer *) w;
+}
+
+int
+cove_archive_writer_add (struct cove_archive_writer *aw, int dfd,
+                         const char *name, const char *path,
+                         const struct stat *st, struct cove_error **err)
+{
+  struct writer *w = (struct writer *) aw;
+  cleanup_close int sub = -1;
+  if (S_ISDIR (st->st_mode))
+    {
+      sub = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0)
+        return cove_error_set (err, errno, "open `%s`", path);
+    }
+  return write_node (w, dfd, name, path, st, sub, err);
+}
+
+int
+cove_archive_writer_whiteout (struct cove_archive_writer *aw, const char *path,
+                              struct cove_error **err)
+{
+  /* Owned by root, no permissions, no time: as the OCI layer spec's
+     examples, and the same bytes for the same change.  */
+  struct stat st = { .st_mode = S_IFREG };
+  return write_whiteout ((struct writer *) aw, path, &st, err);
+}
+
+int
+cove_archive_writer_finish (struct cove_archive_writer *aw,
+                            struct cove_error **err)
+{
+  struct writer *w = (struct writer *) aw;
+  if (archive_write_close (w->ar) != ARCHIVE_OK)
+    return ar_error (w, "finish archive", err);
+  return 0;
+}
+
+void
+cove_archive_writer_free (struct cove_archive_writer *aw)
+{
+  struct writer *w = (struct writer *) aw;
+  if (w == NULL)
+    return;
+  archive_write_free (w->ar);
+  archive_entry_linkresolver_free (w->links);
+  cove_error_free (w->write_err);
+  free (w->buf);
+  free (w);
+}
+
 int
 cove_archive_write_tree (int dirfd, enum cove_archive_format format,
                          bool as_layer_diff, cove_archive_write_fn write,
                          void *ctx, struct cove_error **err)
 {
-  struct writer w = { .write = write, .ctx = ctx, .diff = as_layer_diff };
-  w.ar = archive_write_new ();
-  w.links = archive_entry_linkresolver_new ();
-  if (w.ar == NULL || w.links == NULL)
-    {
-      archive_write_free (w.ar);
-      archive_entry_linkresolver_free (w.links);
-      return cove_error_set (err, ENOMEM, "libarchive");
-    }
-  w.buf = xmalloc (COPY_BUF_SIZE);
-  int r = setup (&w, format, err);
+  struct cove_archive_writer *aw = cove_archive_writer_new (format, write,
+                                                            ctx, err);
+  if (aw == NULL)
+    return -1;
+  struct writer *w = (struct writer *) aw;
+  w->diff = as_layer_diff;
+  int r = walk (w, dirfd, NULL, err);
   if (r == 0)
-    r = walk (&w, dirfd, NULL, err);
-  if (r == 0 && archive_write_close (w.ar) != ARCHIVE_OK)
-    r = ar_error (&w, "finish archive", err);
-  archive_write_free (w.ar);
-  archive_entry_linkresolver_free (w.links);
-  cove_error_free (w.write_err);
-  free (w.buf);
+    r = cove_archive_writer_finish (aw, err);
+  cove_archive_writer_free (aw);
   return r;
 }

@@ -293,6 +293,55 @@ test_write_layer_diff (void **state)
   assert_int_equal (cove_rm_rf (up, NULL), 0);
 }
 
+/* The entry-by-entry writer: what is added, in that order, whiteouts as
+   `.wh.` markers; a failing sink's error comes back.  */
+static void
+test_writer_entries (void **state)
+{
+  struct fx *f = *state;
+  struct cove_error *err = NULL;
+  char *p = at (f, "dir");
+  assert_int_equal (mkdir (p, 0750), 0);
+  free (p);
+  p = at (f, "dir/file");
+  assert_int_equal (cove_file_write_atomic (p, "abc", 3, 0640, 0, NULL), 0);
+  free (p);
+  struct buf b = { 0 };
+  struct cove_archive_writer *w
+    = cove_archive_writer_new (COVE_ARCHIVE_TAR, buf_sink, &b, &err);
+  assert_non_null (w);
+  struct stat st;
+  assert_int_equal (fstatat (f->layerfd, "dir", &st, AT_SYMLINK_NOFOLLOW), 0);
+  assert_int_equal (cove_archive_writer_add (w, f->layerfd, "dir", "dir", &st, &err), 0);
+  int dfd = openat (f->layerfd, "dir", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_int_equal (fstatat (dfd, "file", &st, AT_SYMLINK_NOFOLLOW), 0);
+  assert_int_equal (cove_archive_writer_add (w, dfd, "file", "dir/file", &st, &err), 0);
+  assert_int_equal (cove_archive_writer_whiteout (w, "dir/gone", &err), 0);
+  assert_int_equal (cove_archive_writer_whiteout (w, "top", &err), 0);
+  /* A name that is not there: the error names it, the stream goes on.  */
+  st.st_mode = S_IFREG | 0644;
+  assert_int_equal (cove_archive_writer_add (w, dfd, "missing", "dir/missing", &st, &err), -1);
+  assert_int_equal (err->errnum, ENOENT);
+  cove_error_free (err);
+  err = NULL;
+  assert_int_equal (cove_archive_writer_finish (w, &err), 0);
+  cove_archive_writer_free (w);
+  close (dfd);
+  bool overlay_xattr;
+  char *names = tar_names (&b, &overlay_xattr);
+  assert_string_equal (names, "dir/ dir/file dir/.wh.gone .wh.top ");
+  free (names);
+  free (b.data);
+  /* The sink's error is the writer's.  */
+  w = cove_archive_writer_new (COVE_ARCHIVE_TAR_GZIP, failing_sink, NULL, &err);
+  assert_non_null (w);
+  assert_int_equal (cove_archive_writer_whiteout (w, "x", &err), 0);
+  assert_int_equal (cove_archive_writer_finish (w, &err), -1);
+  assert_int_equal (err->errnum, ENOSPC);
+  cove_error_free (err);
+  cove_archive_writer_free (w);
+}
+
 /* ---- in a user namespace, as an unprivileged user: ownership, setuid,
    whiteouts, and what kernel overlayfs makes of them ---- */
 
@@ -411,6 +460,7 @@ main (void)
     cmocka_unit_test (test_write_round_trip),
     cmocka_unit_test_setup_teardown (test_write_errors, fx_setup, fx_teardown),
     cmocka_unit_test (test_write_layer_diff),
+    cmocka_unit_test_setup_teardown (test_writer_entries, fx_setup, fx_teardown),
     cmocka_unit_test (test_userns_overlay),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
