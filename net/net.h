@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pkg/util/error.h"
 
@@ -26,6 +27,17 @@ int cove_net_loopback_up (struct cove_error **err);
 #define COVE_NET_DEFAULT_MTU 65520
 #define COVE_NET_DEFAULT_CIDR "10.0.2.0/24"
 
+/* Who forwards the published ports (-p) of a slirp network: the monitor's
+   relay (a socket inside the container's netns per connection or UDP
+   flow: the container sees 127.0.0.1 as the source), or libslirp's host
+   forwarding (through the tap to the container's address: it sees the
+   gateway, .2).  */
+enum cove_net_port_handler
+{
+  COVE_NET_PORT_HANDLER_RELAY,
+  COVE_NET_PORT_HANDLER_SLIRP,
+};
+
 /* Settings of a slirp network, as podman's slirp4netns: in NET/PREFIX the
    container is .100, the gateway (the host) .2, the DNS forwarder .3,
    DHCP starts at .15; IPv6 fd00::/64 with fd00::100, ::2 and ::3.  */
@@ -39,13 +51,16 @@ struct cove_net_slirp_options
   int outbound_family;        /* 0: the host's choice; AF_INET, AF_INET6 */
   struct in_addr outbound4;
   struct in6_addr outbound6;
+  enum cove_net_port_handler port_handler;
 };
 
-/* The defaults: MTU 65520, 10.0.2.0/24, IPv6 on, host loopback closed.  */
+/* The defaults: MTU 65520, 10.0.2.0/24, IPv6 on, host loopback closed,
+   ports forwarded by the relay.  */
 void cove_net_slirp_options_init (struct cove_net_slirp_options *o);
 
 /* Set option KEY ("mtu", "cidr", "enable_ipv6", "allow_host_loopback",
-   "outbound_addr") from VALUE (untrusted: from the command line or a
+   "outbound_addr", "port_handler": "relay", "slirp" or podman's
+   "rootlesskit", taken as "relay") from VALUE (untrusted: from the command line or a
    config.json).  errnum EINVAL: an unknown key or a bad value (the message
    names it).  */
 int cove_net_slirp_option_set (struct cove_net_slirp_options *o,
@@ -98,6 +113,16 @@ void cove_net_slirp_free (struct cove_net_slirp *s);
    *TIMEOUT_MS (-1: none) to the next of slirp's timers.  */
 void cove_net_slirp_fill (struct cove_net_slirp *s, struct cove_net_pollset *ps,
                           int *timeout_ms);
+/* Forward the host's HOST_IP ("" = every IPv4 address; an IPv6 one goes
+   to the container's fd00::100) port HOST_PORT, TCP or UDP, to the
+   container's port GUEST_PORT on its tap address.  libslirp binds the
+   host socket now and keeps it until cove_net_slirp_free.  errnum 0 when
+   it cannot (libslirp gives no reason; the message says the likely one:
+   the port is taken), EINVAL for a bad address.  */
+int cove_net_slirp_forward (struct cove_net_slirp *s, bool udp,
+                            const char *host_ip, uint16_t host_port,
+                            uint16_t guest_port, struct cove_error **err);
+
 /* After the poll (POLL_FAILED when poll itself failed): frames from the
    tap into slirp, slirp's sockets, then its expired timers.  */
 void cove_net_slirp_handle (struct cove_net_slirp *s,

@@ -90,6 +90,21 @@ parse_outbound (struct cove_net_slirp_options *o, const char *value,
   return 0;
 }
 
+/* podman's names; its rootlesskit is a relay as ours is.  */
+static int
+parse_port_handler (const char *value, enum cove_net_port_handler *out,
+                    struct cove_error **err)
+{
+  if (strcmp (value, "relay") == 0 || strcmp (value, "rootlesskit") == 0)
+    *out = COVE_NET_PORT_HANDLER_RELAY;
+  else if (strcmp (value, "slirp") == 0 || strcmp (value, "slirp4netns") == 0)
+    *out = COVE_NET_PORT_HANDLER_SLIRP;
+  else
+    return cove_error_set (err, EINVAL, "invalid slirp port_handler `%s`: "
+                           "must be relay or slirp", value);
+  return 0;
+}
+
 int
 cove_net_slirp_option_set (struct cove_net_slirp_options *o, const char *key,
                            const char *value, struct cove_error **err)
@@ -104,6 +119,8 @@ cove_net_slirp_option_set (struct cove_net_slirp_options *o, const char *key,
     return parse_bool (key, value, &o->allow_host_loopback, err);
   if (strcmp (key, "outbound_addr") == 0)
     return parse_outbound (o, value, err);
+  if (strcmp (key, "port_handler") == 0)
+    return parse_port_handler (value, &o->port_handler, err);
   return cove_error_set (err, EINVAL, "unknown slirp option `%s`", key);
 }
 

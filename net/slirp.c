@@ -2,6 +2,7 @@
    libslirp 4.7 needs glib, whose load and constructors would cost every
    `cove` command start-up time; so the library is opened here, the first
    time a container asks for it, and its functions are looked up by name.  */
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <slirp/libslirp.h>
@@ -26,6 +27,8 @@ static struct
   void (*fill) (Slirp *, uint32_t *, SlirpAddPollCb, void *);
   void (*poll) (Slirp *, int, SlirpGetREventsCb, void *);
   void (*input) (Slirp *, const uint8_t *, int);
+  int (*add_hostxfwd) (Slirp *, const struct sockaddr *, socklen_t,
+                       const struct sockaddr *, socklen_t, int);
 } lib;
 
 struct net_timer
@@ -45,6 +48,8 @@ struct cove_net_slirp
   struct net_timer *timers;
   uint8_t *frame;             /* one frame from the tap */
   size_t frame_len;
+  struct in_addr guest4;      /* the container's addresses, for -p */
+  bool ipv6;
 };
 
 static int
@@ -62,7 +67,9 @@ load (struct cove_error **err)
   *(void **) &lib.fill = dlsym (h, "slirp_pollfds_fill");
   *(void **) &lib.poll = dlsym (h, "slirp_pollfds_poll");
   *(void **) &lib.input = dlsym (h, "slirp_input");
-  if (!lib.new || !lib.cleanup || !lib.fill || !lib.poll || !lib.input)
+  *(void **) &lib.add_hostxfwd = dlsym (h, "slirp_add_hostxfwd");
+  if (!lib.new || !lib.cleanup || !lib.fill || !lib.poll || !lib.input
+      || !lib.add_hostxfwd)
     return cove_error_set (err, ENOSYS, "%s lacks a function cove needs",
                            SLIRP_SONAME);
   /* Never closed: glib does not support being unloaded.  */
@@ -280,7 +287,38 @@ cove_net_slirp_new (int tap_fd, const struct cove_net_slirp_options *o,
   /* An Ethernet header (and a VLAN tag) around an MTU of payload.  */
   s->frame_len = o->mtu + 18;
   s->frame = xmalloc (s->frame_len);
+  s->guest4 = cove_net_slirp_addr4 (o, 100);
+  s->ipv6 = o->ipv6;
   return s;
+}
+
+int
+cove_net_slirp_forward (struct cove_net_slirp *s, bool udp, const char *host_ip,
+                        uint16_t host_port, uint16_t guest_port,
+                        struct cove_error **err)
+{
+  struct sockaddr_in h4 = { .sin_family = AF_INET, .sin_port = htons (host_port) };
+  struct sockaddr_in6 h6 = { .sin6_family = AF_INET6, .sin6_port = htons (host_port) };
+  struct sockaddr_in g4 = { .sin_family = AF_INET, .sin_port = htons (guest_port),
+                            .sin_addr = s->guest4 };
+  struct sockaddr_in6 g6 = { .sin6_family = AF_INET6, .sin6_port = htons (guest_port),
+                             .sin6_addr = cove_net_slirp_addr6 (0x100) };
+  bool v6 = strchr (host_ip, ':') != NULL;
+  if (v6 ? inet_pton (AF_INET6, host_ip, &h6.sin6_addr) != 1 || !s->ipv6
+         : host_ip[0] && inet_pton (AF_INET, host_ip, &h4.sin_addr) != 1)
+    return cove_error_set_plain (err, EINVAL, "cannot forward %s to the "
+                                 "container with slirp", host_ip);
+  int flags = (udp ? SLIRP_HOSTFWD_UDP : 0) | (v6 ? SLIRP_HOSTFWD_V6ONLY : 0);
+  int r = v6 ? lib.add_hostxfwd (s->slirp, (struct sockaddr *) &h6, sizeof h6,
+                                 (struct sockaddr *) &g6, sizeof g6, flags)
+             : lib.add_hostxfwd (s->slirp, (struct sockaddr *) &h4, sizeof h4,
+                                 (struct sockaddr *) &g4, sizeof g4, flags);
+  /* libslirp says no more than -1; binding is what fails in practice.  */
+  if (r < 0)
+    return cove_error_set_plain (err, 0, "cannot listen on the %s port %u: "
+                                 "address already in use (slirp port handler)",
+                                 udp ? "UDP" : "TCP", (unsigned) host_port);
+  return 0;
 }
 
 void

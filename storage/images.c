@@ -33,14 +33,21 @@ record_path (struct cove_storage *s, const char *hex)
 static json_t *
 json_read (const char *path, bool missing_ok, struct cove_error **err)
 {
-  cleanup_free char *data = cove_file_read_at (AT_FDCWD, path, RECORD_MAX, NULL, err);
+  /* A local error: ERR may be NULL, and ENOENT must still be told.  */
+  struct cove_error *local = NULL;
+  cleanup_free char *data = cove_file_read_at (AT_FDCWD, path, RECORD_MAX,
+                                               NULL, &local);
   if (data == NULL)
     {
-      if (missing_ok && *err && (*err)->errnum == ENOENT)
+      if (missing_ok && local && local->errnum == ENOENT)
         {
-          cove_error_release (err);
+          cove_error_free (local);
           return json_object ();
         }
+      if (err && *err == NULL)
+        *err = local;
+      else
+        cove_error_free (local);
       return NULL;
     }
   json_error_t jerr;

@@ -8,7 +8,12 @@
    rootfs may have no libc at all, and it should cost next to nothing in
    memory for as long as the container runs.  Its input (argv) is the
    container's configured command: it only execs it, as the runtime
-   would have.  */
+   would have.
+
+   `cove-init --pause` (also as `cove-init -- --pause`, how --init runs
+   it) is the pause process of a pod's infra container: it runs nothing,
+   reaps whatever is reparented to it, and exits 0 on SIGTERM or SIGINT.
+   It only holds the pod's namespaces open for its members to join.  */
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -66,12 +71,34 @@ reap (pid_t child, int *status)
     }
 }
 
+/* The infra container's process: every signal blocked and taken with
+   sigwaitinfo (as pid 1 it gets only those it handles).  */
+static int
+pause_forever (void)
+{
+  sigset_t all;
+  sigfillset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (;;)
+    {
+      siginfo_t info;
+      int sig = sigwaitinfo (&all, &info);
+      if (sig == SIGTERM || sig == SIGINT)
+        return 0;
+      if (sig == SIGCHLD)
+        while (waitpid (-1, NULL, WNOHANG) > 0)
+          ;
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   int first = 1;
   if (argc > 1 && strcmp (argv[1], "--") == 0)
     first = 2;
+  if (first + 1 == argc && strcmp (argv[first], "--pause") == 0)
+    return pause_forever ();
   if (first >= argc)
     {
       say ("usage: cove-init -- COMMAND [ARG...]", NULL, NULL, NULL);

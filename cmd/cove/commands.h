@@ -26,6 +26,7 @@ int cove_cmd_load (int argc, char **argv);
 int cove_cmd_save (int argc, char **argv);
 int cove_cmd_import (int argc, char **argv);
 int cove_cmd_commit (int argc, char **argv);
+int cove_cmd_build (int argc, char **argv);
 int cove_cmd_create (int argc, char **argv);
 int cove_cmd_start (int argc, char **argv);
 int cove_cmd_stop (int argc, char **argv);
@@ -52,5 +53,6 @@ int cove_cmd_cp (int argc, char **argv);
 int cove_cmd_diff (int argc, char **argv);
 int cove_cmd_export (int argc, char **argv);
 int cove_cmd_volume (int argc, char **argv);
+int cove_cmd_pod (int argc, char **argv);
 
 #endif

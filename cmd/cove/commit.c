@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd/cove/commands.h"
 #include "cmd/cove/ctr.h"
@@ -135,13 +134,6 @@ apply_container (json_t *cfg, json_t *spec, const struct cove_state_container *c
     }
 }
 
-static void
-now_rfc3339 (char *buf, size_t len)
-{
-  time_t now = time (NULL);
-  struct tm tm;
-  strftime (buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&now, &tm));
-}
 
 /* The new image's config document: BASE's with the container's settings,
    the changes, the new layer and its history entry.  */
@@ -161,28 +153,11 @@ make_config (const struct commit_request *r, json_t *base, json_t *spec,
         json_decref (doc);
         return NULL;
       }
-  char created[32];
-  now_rfc3339 (created, sizeof created);
-  json_object_set_new (doc, "created", json_string (created));
   if (r->author)
     json_object_set_new (doc, "author", json_string (r->author));
-  json_t *rootfs = json_object_get (doc, "rootfs");
-  if (!json_is_object (rootfs))
-    json_object_set_new (doc, "rootfs", rootfs = json_pack ("{s:s, s:[]}",
-                                                            "type", "layers",
-                                                            "diff_ids"));
-  json_array_append_new (json_object_get (rootfs, "diff_ids"),
-                         json_string (diff_id));
-  json_t *hist = json_object_get (doc, "history");
-  if (!json_is_array (hist))
-    json_object_set_new (doc, "history", hist = json_array ());
-  json_t *h = json_pack ("{s:s}", "created", created);
-  if (r->author)
-    json_object_set_new (h, "author", json_string (r->author));
-  if (r->message)
-    json_object_set_new (h, "comment", json_string (r->message));
-  json_array_append_new (hist, h);
-  return doc;
+  struct cove_img_history h = { .author = r->author, .comment = r->message,
+                                .diff_id = diff_id };
+  return cove_img_add_history (doc, &h);
 }
 
 struct commit_ctx
@@ -233,29 +208,16 @@ make_image (struct commit_ctx *x, json_t *spec, json_t *base, const char *tag,
   if (r < 0)
     return cove_error_wrap (err, "commit container %s", x->c.name);
   json_t *doc = make_config (x->r, base, spec, &x->c, layer.diff_id, err);
-  cleanup_free char *data = doc ? json_dumps (doc, JSON_COMPACT) : NULL;
-  json_decref (doc);
-  cleanup_free char *digest = data ? cove_oci_digest_buffer (data, strlen (data)) : NULL;
   size_t n = 0;
   while (x->img.layers && x->img.layers[n])
     n++;
   cleanup_free char **layers = xmalloc0 ((n + 2) * sizeof *layers);
   memcpy (layers, x->img.layers, n * sizeof *layers);
   layers[n] = layer.chain_id;
-  struct cove_storage_image img = { .layers = layers };
-  r = -1;
-  if (digest != NULL
-      && cove_storage_blob_put (x->s, digest, data, strlen (data), err) == 0)
-    {
-      img.id = strchr (digest, ':') + 1;
-      img.config_digest = digest;
-      r = cove_storage_image_add (x->s, &img, tag, err);
-    }
+  r = doc ? cove_img_store (x->s, doc, layers, tag, out_id, err) : -1;
+  json_decref (doc);
   if (r == 0)
-    {
-      print_progress (x, &layer, img.id);
-      *out_id = xstrdup (img.id);
-    }
+    print_progress (x, &layer, *out_id);
   cove_storage_commit_free (&layer);
   return r;
 }

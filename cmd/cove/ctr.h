@@ -31,6 +31,8 @@
                                  (removed by rm -v)
      "ports"          [object]   published ports (issue 5)
      "cidfile"        string
+     "pod"            string     the id of its pod (cmd/cove/pod.h)
+     "pod_infra"      bool       it is its pod's infra container
 */
 #ifndef COVE_CMD_CTR_H
 #define COVE_CMD_CTR_H

@@ -12,6 +12,7 @@
 #include "cmd/cove/ctr.h"
 #include "cmd/cove/ctrcreate.h"
 #include "cmd/cove/output.h"
+#include "cmd/cove/pod.h"
 #include "cmd/cove/runimage.h"
 #include "cmd/cove/runnet.h"
 #include "cmd/cove/runports.h"
@@ -224,7 +225,11 @@ make_container (struct cove_run_options *o, const struct cove_storage_paths *pat
   cleanup_free char *dir = cove_ctr_dir (paths, id);
   struct created x = { .rootfs = o->req.rootfs, .starting = starting,
                        .more = json_object () };
-  int r = cove_run_net_prepare (o, st, dir, x.more, err);
+  int r = o->pod ? cove_pod_join (o, paths, st, x.more, starting, err) : 0;
+  if (r == 0)
+    r = cove_run_net_prepare (o, st, dir, x.more, err);
+  if (r == 0 && o->pod)
+    cove_pod_join_files (o, paths);
   if (r == 0)
     r = cove_run_ports_prepare (o, x.more, err);
   if (r == 0)

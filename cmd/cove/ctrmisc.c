@@ -86,9 +86,10 @@ print_port (json_t *p, const char *filter, bool with_key)
   snprintf (key, sizeof key, "%lld/%s", (long long) cport, proto ? proto : "tcp");
   if (filter)
     {
-      char bare[24];
-      snprintf (bare, sizeof bare, "%lld", (long long) cport);
-      if (strcmp (filter, key) != 0 && strcmp (filter, bare) != 0)
+      /* A bare port is a tcp one, as podman takes it.  */
+      char tcp[64];
+      snprintf (tcp, sizeof tcp, "%s/tcp", filter);
+      if (strcmp (filter, key) != 0 && strcmp (tcp, key) != 0)
         return;
     }
   const char *host = ip && ip[0] ? ip : "0.0.0.0";

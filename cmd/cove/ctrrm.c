@@ -10,6 +10,7 @@
 #include "cmd/cove/ctrcmd.h"
 #include "cmd/cove/ctrops.h"
 #include "cmd/cove/output.h"
+#include "cmd/cove/pod.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
@@ -36,7 +37,9 @@ rm_one (struct cove_ctr_cmd *cc, const char *name, const struct cove_ctr_flags *
         return 0;
       return cove_cmd_fail (&err, rm_status (err));
     }
-  int r = cove_ctr_remove (&cc->paths, &cc->st, &c, f->force, f->volumes, &err);
+  int r = cove_pod_rm_check (&cc->st, &c, &err);
+  if (r == 0)
+    r = cove_ctr_remove (&cc->paths, &cc->st, &c, f->force, f->volumes, &err);
   cove_state_container_free (&c);
   if (r < 0)
     {
@@ -106,6 +109,7 @@ cove_cmd_rm (int argc, char **argv)
   if (cove_ctr_cmd_open (&cc, true, &err) < 0)
     return cove_cmd_fail (&err, 125);
   cleanup_strv char **ids = NULL;
+  int ret = f.all ? cove_pod_rm_all (&cc.paths, &cc.st, f.force) : 0;
   if (f.all || f.latest)
     {
       ids = select_ids (&cc.st, f.latest, false, &err);
@@ -115,7 +119,6 @@ cove_cmd_rm (int argc, char **argv)
           return cove_cmd_fail (&err, 125);
         }
     }
-  int ret = 0;
   for (int i = 0; i < n; i++)
     {
       int r = rm_one (&cc, rest[i], &f);
@@ -180,7 +183,9 @@ cove_cmd_container_prune (int argc, char **argv)
           cove_error_release (&err);
           continue;  /* removed meanwhile */
         }
-      if (cove_ctr_remove (&cc.paths, &cc.st, &c, false, false, &err) == 0)
+      if (cove_ctr_extra_bool (&c, "pod_infra"))
+        ;  /* its pod's: pod rm and pod prune remove it */
+      else if (cove_ctr_remove (&cc.paths, &cc.st, &c, false, false, &err) == 0)
         printf ("%s\n", c.id);
       else if (err->errnum != ENOENT && err->errnum != EBUSY)
         ret = cove_cmd_fail (&err, 125);

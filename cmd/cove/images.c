@@ -36,7 +36,7 @@ static const struct cove_opt images_opts[] = {
 
 struct images_request
 {
-  bool quiet, digests, no_trunc, noheading;
+  bool all, quiet, digests, no_trunc, noheading;
   const char *format;
   char **filters;
 };
@@ -164,6 +164,51 @@ filter_match (struct cove_storage *s, const struct cove_storage_image *img,
   return bad_filter (f, klen, err);
 }
 
+/* How many history entries IMG's config has (0 when unreadable).  */
+static size_t
+history_len (struct cove_storage *s, const struct cove_storage_image *img)
+{
+  size_t len;
+  cleanup_free char *raw = cove_storage_blob_read (s, img->config_digest,
+                                                   16 << 20, &len, NULL);
+  json_t *doc = raw ? json_loadb (raw, len, 0, NULL) : NULL;
+  size_t n = json_array_size (json_object_get (doc, "history"));
+  json_decref (doc);
+  return n;
+}
+
+/* Is CHILD built on PARENT: PARENT's layers a prefix of CHILD's, and
+   CHILD further along (more layers, or the same with more history: a
+   build step that changed only the config)?  */
+static bool
+is_child (struct cove_storage *s, const struct cove_storage_image *parent,
+          const struct cove_storage_image *child)
+{
+  size_t np = cove_strv_len (parent->layers), nc = cove_strv_len (child->layers);
+  if (np > nc || strcmp (parent->id, child->id) == 0)
+    return false;
+  for (size_t i = 0; i < np; i++)
+    if (strcmp (parent->layers[i], child->layers[i]) != 0)
+      return false;
+  return nc > np || history_len (s, child) > history_len (s, parent);
+}
+
+/* podman's intermediate images, which `images` hides without -a: those
+   without a name that another image is built on (the steps of a build).
+   HIDDEN[i] for ALL[i].  */
+static void
+mark_intermediate (struct cove_storage *s, const struct cove_storage_image *all,
+                   size_t n, bool *hidden)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      if (all[i].names != NULL && all[i].names[0] != NULL)
+        continue;
+      for (size_t j = 0; j < n && !hidden[i]; j++)
+        hidden[i] = j != i && is_child (s, &all[i], &all[j]);
+    }
+}
+
 static int
 list_images (struct cove_storage *s, const struct images_request *r)
 {
@@ -174,9 +219,12 @@ list_images (struct cove_storage *s, const struct images_request *r)
     return cove_cmd_fail (&err, 125);
   json_t *rows = json_array (), *items = json_array ();
   time_t now = time (NULL);
+  cleanup_free bool *hidden = xmalloc0 ((n + 1) * sizeof *hidden);
+  if (!r->all)
+    mark_intermediate (s, all, n, hidden);
   for (size_t i = 0; i < n && err == NULL; i++)
     {
-      if (passes_filters (s, &all[i], r->filters, &err))
+      if (!hidden[i] && passes_filters (s, &all[i], r->filters, &err))
         {
           /* -q lists each image once, whatever its names.  */
           if (r->quiet)
@@ -227,6 +275,7 @@ cove_cmd_images (int argc, char **argv)
         cove_opts_free (&p);
         cove_strv_free (r.filters);
         return 0;
+      case OPT_ALL: r.all = strcmp (v, "true") == 0; break;
       case OPT_QUIET: r.quiet = strcmp (v, "true") == 0; break;
       case OPT_DIGESTS: r.digests = strcmp (v, "true") == 0; break;
       case OPT_NO_TRUNC: r.no_trunc = strcmp (v, "true") == 0; break;

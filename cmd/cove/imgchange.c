@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd/cove/imgchange.h"
+#include "pkg/oci/oci.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
@@ -164,4 +166,57 @@ cove_img_change_apply (json_t *cfg, const char *change, struct cove_error **err)
     return cove_error_set (err, EINVAL, "invalid change \"%s\": unknown "
                            "instruction %s", change, key);
   return json_object_set_new (cfg, field, json_string (v));
+}
+
+int
+cove_img_store (struct cove_storage *s, json_t *doc, char **layers,
+                const char *tag, char **out_id, struct cove_error **err)
+{
+  cleanup_free char *data = json_dumps (doc, JSON_COMPACT);
+  if (data == NULL)
+    return cove_error_set (err, ENOMEM, "image config");
+  cleanup_free char *digest = cove_oci_digest_buffer (data, strlen (data));
+  if (cove_storage_blob_put (s, digest, data, strlen (data), err) < 0)
+    return -1;
+  struct cove_storage_image img = { .id = strchr (digest, ':') + 1,
+                                    .config_digest = digest,
+                                    .layers = layers };
+  if (cove_storage_image_add (s, &img, tag, err) < 0)
+    return -1;
+  *out_id = xstrdup (img.id);
+  return 0;
+}
+
+json_t *
+cove_img_add_history (json_t *doc, const struct cove_img_history *h)
+{
+  char created[32];
+  time_t now = time (NULL);
+  struct tm tm;
+  strftime (created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&now, &tm));
+  json_object_set_new (doc, "created", json_string (created));
+  json_t *hist = json_object_get (doc, "history");
+  if (!json_is_array (hist))
+    json_object_set_new (doc, "history", hist = json_array ());
+  json_t *e = json_pack ("{s:s}", "created", created);
+  if (h->created_by)
+    json_object_set_new (e, "created_by", json_string (h->created_by));
+  if (h->author)
+    json_object_set_new (e, "author", json_string (h->author));
+  if (h->comment)
+    json_object_set_new (e, "comment", json_string (h->comment));
+  if (h->diff_id == NULL)
+    json_object_set_new (e, "empty_layer", json_true ());
+  json_array_append_new (hist, e);
+  if (h->diff_id != NULL)
+    {
+      json_t *rootfs = json_object_get (doc, "rootfs");
+      if (!json_is_object (rootfs))
+        json_object_set_new (doc, "rootfs", rootfs = json_pack ("{s:s, s:[]}",
+                                                                "type", "layers",
+                                                                "diff_ids"));
+      json_array_append_new (json_object_get (rootfs, "diff_ids"),
+                             json_string (h->diff_id));
+    }
+  return doc;
 }

@@ -14,6 +14,7 @@
 #include "cmd/cove/ctrcreate.h"
 #include "cmd/cove/ctrops.h"
 #include "cmd/cove/output.h"
+#include "cmd/cove/pod.h"
 #include "pkg/monitor/monitor.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/signals.h"
@@ -150,7 +151,8 @@ start_one (struct cove_ctr_cmd *cc, const char *arg,
         printf ("%s\n", arg);
       return 0;
     }
-  if (cove_ctr_mount (&cc->paths, c, err) < 0)
+  if (cove_pod_prestart (&cc->paths, &cc->st, c, err) < 0
+      || cove_ctr_mount (&cc->paths, c, err) < 0)
     return -1;
   if (f->attach)
     {

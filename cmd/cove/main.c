@@ -37,6 +37,7 @@ struct command
 
 static const struct command commands[] = {
   { "attach", cove_cmd_attach, "Attach to a running container" },
+  { "build", HEAVY (cove_cmd_build), "Build an image using instructions from Containerfiles" },
   { "commit", HEAVY (cove_cmd_commit), "Create new image based on the changed container" },
   { "container", cove_cmd_container, "Manage containers" },
   { "cp", cove_cmd_cp, "Copy files/folders between a container and the local filesystem" },
@@ -56,6 +57,7 @@ static const struct command commands[] = {
   { "logout", HEAVY (cove_cmd_logout), "Log out of a container registry" },
   { "logs", cove_cmd_logs, "Fetch the logs of one or more containers" },
   { "pause", cove_cmd_pause, "Pause all the processes in one or more containers" },
+  { "pod", cove_cmd_pod, "Manage pods" },
   { "port", cove_cmd_port, "List port mappings or a specific mapping for the container" },
   { "pull", HEAVY (cove_cmd_pull), "Pull an image from a registry" },
   { "ps", cove_cmd_ps, "List containers" },
@@ -81,6 +83,7 @@ static const struct command commands[] = {
 };
 
 static const struct command image_commands[] = {
+  { "build", HEAVY (cove_cmd_build), "Build an image using instructions from Containerfiles" },
   { "history", cove_cmd_history, "Show history of a specified image" },
   { "import", HEAVY (cove_cmd_import), "Import a tarball to create a filesystem image" },
   { "inspect", cove_cmd_image_inspect, "Display the configuration of an image" },

@@ -18,6 +18,7 @@
 #include "cmd/cove/listing.h"
 #include "cmd/cove/opts.h"
 #include "cmd/cove/output.h"
+#include "cmd/cove/pod.h"
 #include "cmd/cove/ps.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
@@ -27,18 +28,19 @@
 enum
 {
   OPT_HELP = 1, OPT_ALL, OPT_QUIET, OPT_LATEST, OPT_LAST, OPT_FILTER,
-  OPT_FORMAT, OPT_NO_TRUNC, OPT_SIZE, OPT_SORT, OPT_NOHEADING,
+  OPT_FORMAT, OPT_NO_TRUNC, OPT_SIZE, OPT_SORT, OPT_NOHEADING, OPT_POD,
 };
 
 static const struct cove_opt ps_opts[] = {
   { "all", 'a', COVE_OPT_BOOL, OPT_ALL, NULL, "Show all the containers, default is only running containers" },
-  { "filter", 'f', COVE_OPT_VALUE, OPT_FILTER, "stringArray", "Filter output based on conditions given (id=, name=, label=, ancestor=, status=, exited=, since=, before=)" },
+  { "filter", 'f', COVE_OPT_VALUE, OPT_FILTER, "stringArray", "Filter output based on conditions given (id=, name=, label=, ancestor=, status=, exited=, since=, before=, pod=)" },
   { "format", 0, COVE_OPT_VALUE, OPT_FORMAT, "string", "Pretty-print containers to JSON or using a Go template" },
   { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for ps" },
   { "last", 'n', COVE_OPT_VALUE, OPT_LAST, "int", "Print the n last created containers (all states)" },
   { "latest", 'l', COVE_OPT_BOOL, OPT_LATEST, NULL, "Act on the latest container cove is aware of" },
   { "no-trunc", 0, COVE_OPT_BOOL, OPT_NO_TRUNC, NULL, "Display the extended information" },
   { "noheading", 0, COVE_OPT_BOOL, OPT_NOHEADING, NULL, "Do not print headers" },
+  { "pod", 'p', COVE_OPT_BOOL, OPT_POD, NULL, "Print the ID and name of the pod the containers are associated with" },
   { "quiet", 'q', COVE_OPT_BOOL, OPT_QUIET, NULL, "Print the numeric IDs of the containers only" },
   { "size", 's', COVE_OPT_BOOL, OPT_SIZE, NULL, "Display the total file sizes" },
   { "sort", 0, COVE_OPT_VALUE, OPT_SORT, "choice", "Sort output by: command, created, id, image, names, runningfor, size, status" },
@@ -48,6 +50,7 @@ static const struct cove_opt ps_opts[] = {
 struct ps_request
 {
   bool all, quiet, latest, no_trunc, size, noheading;
+  bool pod;                     /* --pod: POD ID and PODNAME columns */
   long last;                    /* -n, -1 when not given */
   const char *format;
   const char *sort;
@@ -98,6 +101,13 @@ json_item (const struct ps_entry *e, const char *status, time_t now,
       "Labels", labels_json (c, true), "Mounts", mounts,
       "Names", c->name ? c->name : "", "Namespaces", "Networks",
       "Pid", (int) e->v.pid, "Pod", "", "PodName", "", "Ports");
+  const char *pod = cove_ctr_extra_str (c, "pod");
+  if (pod)
+    {
+      json_object_set_new (o, "Pod", json_string (pod));
+      json_object_set_new (o, "PodName", json_string (cove_pod_name_of (pod)));
+      json_object_set_new (o, "IsInfra", json_boolean (cove_ctr_extra_bool (c, "pod_infra")));
+    }
   json_t *ports = json_object_get (c->extra, "ports");
   if (json_array_size (ports) > 0)
     {
@@ -214,9 +224,11 @@ row_item (const struct ps_entry *e, const struct ps_request *r, uint32_t mask,
       cleanup_free char *virt = r->size ? cove_human_size_compact (e->rootfs) : NULL;
       put (o, mask, 18, r->size ? json_sprintf ("%s (virtual %s)", rw, virt) : json_string (""));
     }
-  for (size_t i = 19; i <= 21; i++)
-    put (o, mask, i, json_string (""));
-  put (o, mask, 22, json_false ());
+  put (o, mask, 19, json_string (""));
+  const char *pod = cove_ctr_extra_str (c, "pod");
+  put (o, mask, 20, json_stringn (pod ? pod : "", pod ? (r->no_trunc ? strlen (pod) : 12) : 0));
+  put (o, mask, 21, json_string (pod && WANT (mask, 21) ? cove_pod_name_of (pod) : ""));
+  put (o, mask, 22, json_boolean (cove_ctr_extra_bool (c, "pod_infra")));
   put (o, mask, 23, json_boolean (cove_ctr_extra_bool (c, "rm")));
   /* Go's %v of podman's empty namespaces struct (7 empty strings).  */
   put (o, mask, 24, json_string ("{      }"));
@@ -322,6 +334,9 @@ print_entries (const struct ps_request *r, const struct cove_storage_paths *path
   const char *table = r->size
       ? "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}"
       : "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+  cleanup_free char *pod_table = r->pod ? xasprintf ("%s\t{{.Pod}}\t{{.PodName}}", table) : NULL;
+  if (pod_table)
+    table = pod_table;
   uint32_t mask = wanted_fields (r->format ? r->format : table);
   json_t *items = json_array ();
   for (size_t i = 0; i < n; i++)
@@ -374,7 +389,8 @@ list_containers (const struct ps_request *r)
   /* A corrupt record is named and skipped: the others are listed.  */
   for (char **w = warnings; w && *w; w++)
     fprintf (stderr, "WARN[0000] skipping %s\n", *w);
-  struct cove_ps_filter *f = cove_ps_filter_new (r->filters, all, n, &err);
+  cleanup_strv char **filters = cove_pod_resolve_filters (r->filters);
+  struct cove_ps_filter *f = cove_ps_filter_new (filters, all, n, &err);
   if (f == NULL)
     ret = cove_cmd_fail (&err, 125);
   else
@@ -407,6 +423,7 @@ take_option (struct ps_request *r, int id, const char *v, struct cove_error **er
     case OPT_NO_TRUNC: r->no_trunc = on; break;
     case OPT_SIZE: r->size = on; break;
     case OPT_NOHEADING: r->noheading = on; break;
+    case OPT_POD: r->pod = on; break;
     case OPT_FORMAT: r->format = v; break;
     case OPT_SORT: r->sort = v; break;
     case OPT_FILTER: cove_strv_append (&r->filters, v); break;

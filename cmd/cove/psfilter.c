@@ -182,13 +182,13 @@ cove_ps_unix_or_zero (int64_t ns)
 enum filter_key
 {
   F_ID, F_NAME, F_LABEL, F_ANCESTOR, F_STATUS, F_EXITED, F_SINCE, F_BEFORE,
-  F_COUNT,
+  F_POD, F_COUNT,
 };
 
 static const char *const key_names[F_COUNT] = {
   [F_ID] = "id", [F_NAME] = "name", [F_LABEL] = "label",
   [F_ANCESTOR] = "ancestor", [F_STATUS] = "status", [F_EXITED] = "exited",
-  [F_SINCE] = "since", [F_BEFORE] = "before",
+  [F_SINCE] = "since", [F_BEFORE] = "before", [F_POD] = "pod",
 };
 
 struct filter_item
@@ -392,6 +392,12 @@ item_match (const struct filter_item *it, const struct cove_state_container *c,
       return c->created > it->number;
     case F_BEFORE:
       return c->created < it->number;
+    case F_POD:
+      /* A pod's id or id prefix: ps turned pod=NAME into its id.  */
+      {
+        const char *pod = json_string_value (json_object_get (c->extra, "pod"));
+        return pod && it->value[0] && strncmp (pod, it->value, strlen (it->value)) == 0;
+      }
     default:
       return false;
     }

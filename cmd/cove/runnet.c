@@ -54,8 +54,9 @@ slirp_option (struct cove_spec_slirp *sl, char *kv, struct cove_error **err)
     sl->outbound_addr = v;
   else if (strcmp (kv, "port_handler") == 0
            && (strcmp (v, "slirp") == 0 || strcmp (v, "relay") == 0
-               || strcmp (v, "rootlesskit") == 0))
-    sl->port_handler = strcmp (v, "rootlesskit") == 0 ? "relay" : v;
+               || strcmp (v, "rootlesskit") == 0 || strcmp (v, "slirp4netns") == 0))
+    sl->port_handler = strcmp (v, "rootlesskit") == 0 ? "relay"
+                       : strcmp (v, "slirp4netns") == 0 ? "slirp" : v;
   else
     return cove_error_set (err, EINVAL, "invalid slirp option `%s=%s`", kv, v);
   return 0;

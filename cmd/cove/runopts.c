@@ -24,7 +24,7 @@ enum
   OPT_LOG_OPT, OPT_MOUNT, OPT_VOLUMES_FROM, OPT_DETACH_KEYS, OPT_MEMORY,
   OPT_MEMORY_SWAP, OPT_CPUS, OPT_CPU_SHARES, OPT_PIDS_LIMIT, OPT_DNS,
   OPT_DNS_SEARCH, OPT_DNS_OPTION, OPT_ADD_HOST, OPT_NO_HOSTS, OPT_PUBLISH,
-  OPT_PUBLISH_ALL,
+  OPT_PUBLISH_ALL, OPT_POD,
 };
 
 const struct cove_opt cove_run_option_table[] = {
@@ -64,6 +64,7 @@ const struct cove_opt cove_run_option_table[] = {
   { "pids-limit", 0, COVE_OPT_VALUE, OPT_PIDS_LIMIT, "int", "Tune container pids limit; needs a delegated cgroup v2 tree" },
   { "platform", 0, COVE_OPT_VALUE, OPT_PLATFORM, "string", "Specify the platform for selecting the image when pulling (os/arch[/variant])" },
   { "publish", 'p', COVE_OPT_VALUE, OPT_PUBLISH, "strings", "Publish a container's port, or a range of ports, to the host ([ip:][hostPort:]containerPort[/tcp|/udp])" },
+  { "pod", 0, COVE_OPT_VALUE, OPT_POD, "string", "Run container in an existing pod (NAME or ID), or a new one (new:NAME)" },
   { "publish-all", 'P', COVE_OPT_BOOL, OPT_PUBLISH_ALL, NULL, "Publish all exposed ports to random ports on the host interfaces" },
   { "pull", 0, COVE_OPT_VALUE, OPT_PULL, "string", "Pull image policy: missing (default), always, never, newer" },
   { "read-only", 0, COVE_OPT_BOOL, OPT_READ_ONLY, NULL, "Make the container's root filesystem read-only" },
@@ -385,6 +386,7 @@ apply_option (struct cove_run_options *o, int id, const char *v,
     case OPT_NO_HOSTS: o->no_hosts = on; return 0;
     case OPT_PUBLISH: add (&o->publish, v); return 0;
     case OPT_PUBLISH_ALL: o->publish_all = on; return 0;
+    case OPT_POD: o->pod = v; return 0;
     case OPT_RM: o->rm = on; return 0;
     case OPT_NAME: o->name = v; return 0;
     case OPT_SIG_PROXY: o->sig_proxy = on; return 0;
@@ -516,6 +518,11 @@ cove_run_options_free (struct cove_run_options *o)
   o->net_value = NULL;
   free (o->net_ns_path);
   o->net_ns_path = NULL;
+  for (size_t i = 0; i < sizeof o->pod_state / sizeof o->pod_state[0]; i++)
+    {
+      free (o->pod_state[i]);
+      o->pod_state[i] = NULL;
+    }
   for (size_t i = 0; i < 3; i++)
     {
       free (o->etc_files[i]);

@@ -67,6 +67,12 @@ struct cove_run_options
   char *net_ns_path;             /* owned: the joined container's netns */
   char **publish;                /* -p [IP:][HOSTPORT:]PORT[/PROTO], owned */
   bool publish_all;              /* -P */
+  /* Pods (cmd/cove/podjoin.c).  */
+  const char *pod;               /* --pod NAME|ID|new:NAME */
+  char *pod_state[6];            /* owned by podjoin.c: the pod's id, its
+                                    infra container's id, and the paths
+                                    of the joined net, ipc, uts
+                                    namespaces, its hostname */
 };
 
 extern const struct cove_opt cove_run_option_table[];

@@ -43,11 +43,11 @@ parse_range (const char *s, size_t len, long min, struct range *out)
 }
 
 static json_t *
-port_object (const char *ip, long host, long ctr)
+port_object (const char *ip, long host, long ctr, const char *proto)
 {
   return json_pack ("{s:s, s:I, s:I, s:s}", "host_ip", ip,
                     "host_port", (json_int_t) host,
-                    "container_port", (json_int_t) ctr, "protocol", "tcp");
+                    "container_port", (json_int_t) ctr, "protocol", proto);
 }
 
 /* Split SPEC (untrusted: the user's) into IP, host range, container
@@ -105,20 +105,43 @@ bad_spec (const char *spec, const char *why, struct cove_error **err)
                                spec, why);
 }
 
+/* The protocols after the slash: "tcp", "udp" or both as podman takes
+   them ("tcp,udp"); none means tcp.  */
+static int
+parse_protocols (const char *spec, const char *list, bool *out_tcp,
+                 bool *out_udp, struct cove_error **err)
+{
+  *out_tcp = list == NULL;
+  *out_udp = false;
+  cleanup_free char *copy = list ? xstrdup (list) : NULL;
+  for (char *p = copy, *next; p; p = next)
+    {
+      next = strchr (p, ',');
+      if (next)
+        *next++ = '\0';
+      if (strcmp (p, "tcp") == 0)
+        *out_tcp = true;
+      else if (strcmp (p, "udp") == 0)
+        *out_udp = true;
+      else if (strcmp (p, "sctp") == 0)
+        return cove_error_set_plain (err, ENOTSUP, "publishing sctp ports is "
+                                     "not supported: %s", spec);
+      else
+        return bad_spec (spec, "unknown protocol", err);
+    }
+  return 0;
+}
+
 static int
 parse_publish (const char *spec, json_t *ports, struct cove_error **err)
 {
   cleanup_free char *copy = xstrdup (spec);
   char *slash = strchr (copy, '/');
   if (slash)
-    {
-      *slash = '\0';
-      if (strcmp (slash + 1, "udp") == 0 || strcmp (slash + 1, "sctp") == 0)
-        return cove_error_set_plain (err, ENOTSUP, "publishing %s ports is "
-                                     "not supported yet: %s", slash + 1, spec);
-      if (strcmp (slash + 1, "tcp") != 0)
-        return bad_spec (spec, "unknown protocol", err);
-    }
+    *slash = '\0';
+  bool tcp, udp;
+  if (parse_protocols (spec, slash ? slash + 1 : NULL, &tcp, &udp, err) < 0)
+    return -1;
   cleanup_free char *ip = NULL;
   const char *hs = NULL, *cs = NULL;
   size_t hl = 0, cl = 0;
@@ -136,26 +159,33 @@ parse_publish (const char *spec, json_t *ports, struct cove_error **err)
     return bad_spec (spec, "the host and container ranges differ in size", err);
   if (n > MAX_RANGE)
     return bad_spec (spec, "range too large", err);
-  for (long i = 0; i < n; i++)
-    json_array_append_new (ports, port_object (ip ? ip : "",
-                                               h.lo == 0 ? 0 : h.lo + i,
-                                               c.lo + i));
+  for (int k = 0; k < 2; k++)
+    {
+      if (!(k == 0 ? tcp : udp))
+        continue;
+      for (long i = 0; i < n; i++)
+        json_array_append_new (ports, port_object (ip ? ip : "",
+                                                   h.lo == 0 ? 0 : h.lo + i,
+                                                   c.lo + i, k ? "udp" : "tcp"));
+    }
   return 0;
 }
 
 static bool
-published (json_t *ports, long port)
+published (json_t *ports, long port, const char *proto)
 {
   size_t i;
   json_t *p;
   json_array_foreach (ports, i, p)
-    if (json_integer_value (json_object_get (p, "container_port")) == port)
+    if (json_integer_value (json_object_get (p, "container_port")) == port
+        && strcmp (json_string_value (json_object_get (p, "protocol")), proto) == 0)
       return true;
   return false;
 }
 
-/* -P: every tcp port the image EXPOSEs (untrusted: the image's keys) that
-   -p did not publish, to a free host port.  udp ones are left out.  */
+/* -P: every tcp and udp port the image EXPOSEs (untrusted: the image's
+   keys) that -p did not publish, to a free host port.  Others (sctp) are
+   left out.  */
 static void
 publish_exposed (struct cove_run_options *o, json_t *ports)
 {
@@ -167,11 +197,13 @@ publish_exposed (struct cove_run_options *o, json_t *ports)
     {
       char *end;
       long port = strtol (key, &end, 10);
-      if (end == key || port < 1 || port > 65535
-          || (*end != '\0' && strcmp (end, "/tcp") != 0))
+      const char *proto = *end == '\0' || strcmp (end, "/tcp") == 0 ? "tcp"
+                          : strcmp (end, "/udp") == 0 ? "udp" : NULL;
+      if (end == key || port < 1 || port > 65535 || proto == NULL
+          || key[0] == '-' || key[0] == '+')
         continue;
-      if (!published (ports, port))
-        json_array_append_new (ports, port_object ("", 0, port));
+      if (!published (ports, port, proto))
+        json_array_append_new (ports, port_object ("", 0, port, proto));
     }
 }
 

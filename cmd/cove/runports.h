@@ -8,11 +8,12 @@
 #include "cmd/cove/runopts.h"
 #include "pkg/util/error.h"
 
-/* Parse O->publish (-p [hostIP:][hostPort:]containerPort[/tcp], ranges
-   "8000-8010:80-90") and O->publish_all (-P: the image's ExposedPorts)
-   into EXTRA's "ports": [{"host_ip", "host_port", "container_port",
-   "protocol"}]; host_ip "" = every address, host_port 0 = the monitor
-   picks a free one.  errnum EINVAL for a bad spec, ENOTSUP for udp.  */
+/* Parse O->publish (-p [hostIP:][hostPort:]containerPort[/PROTO], PROTO
+   tcp (the default), udp or "tcp,udp"; ranges "8000-8010:80-90") and
+   O->publish_all (-P: the image's ExposedPorts, tcp and udp) into EXTRA's
+   "ports": [{"host_ip", "host_port", "container_port", "protocol"}];
+   host_ip "" = every address, host_port 0 = the monitor picks a free one.
+   errnum EINVAL for a bad spec, ENOTSUP for sctp.  */
 int cove_run_ports_prepare (struct cove_run_options *o, json_t *extra,
                             struct cove_error **err);
 

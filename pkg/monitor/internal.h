@@ -82,19 +82,23 @@ int monitor_listen (struct monitor *m, struct cove_error **err);
 /* Add FD as a client.  */
 void monitor_client_add (struct monitor *m, int fd);
 
-/* ports.c */
+/* ports.c, ports-udp.c */
 
 /* Bind and listen on every published host port (once: kept across
    restarts), writing the ports the kernel chose back to the record.  */
 int monitor_ports_open (struct monitor *m, struct cove_error **err);
-/* The container runs: make connections' sockets in its namespace.  */
+/* The container runs: make connections' sockets in its namespace (the
+   helper comes at the loop's first round), or, with a slirp network's
+   port_handler=slirp, hand the ports to libslirp (m->slirp).  */
 int monitor_ports_start (struct monitor *m, struct cove_error **err);
 /* The container exited: drop its connections.  */
 void monitor_ports_stop (struct monitor *m);
 /* Free the host ports.  */
 void monitor_ports_close (struct monitor *m);
-/* The listeners and relays in the poll set, and their events.  */
-void monitor_ports_fill (struct monitor *m, struct cove_net_pollset *ps);
+/* The listeners and relays in the poll set (*TIMEOUT_MS lowered to the
+   next expiry of a UDP flow), and their events.  */
+void monitor_ports_fill (struct monitor *m, struct cove_net_pollset *ps,
+                         int *timeout_ms);
 void monitor_ports_handle (struct monitor *m, const struct cove_net_pollset *ps);
 
 #endif

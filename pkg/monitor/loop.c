@@ -293,8 +293,8 @@ fill_pollset (struct monitor *m, int *timeout_ms)
   /* While stdin bytes wait, clients are not read: back-pressure.  */
   for (size_t i = 0; i < m->n_clients; i++)
     cove_net_pollset_add (ps, m->clients[i], m->in_len ? 0 : POLLIN);
-  monitor_ports_fill (m, ps);
   *timeout_ms = -1;
+  monitor_ports_fill (m, ps, timeout_ms);
   if (m->slirp)
     cove_net_slirp_fill (m->slirp, ps, timeout_ms);
 }

@@ -174,6 +174,7 @@ build_network_annotations (const struct cove_spec_request *req, json_t **out,
     { "enable_ipv6", sl->disable_ipv6 ? "false" : "true" },
     { "allow_host_loopback", sl->allow_host_loopback ? "true" : "false" },
     { "outbound_addr", sl->outbound_addr },
+    { "port_handler", sl->port_handler },
   };
   json_t *a = json_pack ("{s:s}", COVE_NET_ANNOTATION, "slirp");
   for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
@@ -328,8 +329,9 @@ cove_spec_generate (const struct cove_spec_request *req, struct cove_error **err
                            "path", req->rootfs, "readonly", req->read_only,
                            "mounts", mounts, "linux", lin);
   /* A shared UTS namespace keeps the host's name (check_request refused
-     --hostname with it).  */
-  if (req->ns[COVE_SPEC_NS_UTS] != COVE_SPEC_NS_HOST)
+     --hostname with it); a joined one (a pod's) keeps its owner's.  */
+  if (req->ns[COVE_SPEC_NS_UTS] != COVE_SPEC_NS_HOST
+      && req->ns[COVE_SPEC_NS_UTS] != COVE_SPEC_NS_PATH)
     json_object_set_new (doc, "hostname", json_string (hostname));
   if (annotations)
     json_object_set_new (doc, "annotations", annotations);

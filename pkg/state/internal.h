@@ -26,6 +26,11 @@ state_hook (struct cove_state_store *s, const char *point)
 }
 
 /* Read and parse ID's state.json below the record dir RECFD.  */
+/* Open (making it) the store of records DATA_DIR/FOLDER: containers,
+   pods.  */
+int state_store_open_dir (struct cove_state_store *out, const char *data_dir,
+                          const char *folder, struct cove_error **err);
+
 int state_read_record (int recfd, const char *id,
                        struct cove_state_container *out,
                        struct cove_error **err);

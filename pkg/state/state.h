@@ -234,6 +234,17 @@ int cove_state_check (struct cove_state_store *s, bool repair,
                       struct cove_error **err);
 void cove_state_problems_free (struct cove_state_problem *v, size_t n);
 
+/* ---- pods (pod.c) ---- */
+
+/* Open (creating, 0700) DATA_DIR/pods: a store of pod records, laid out
+   as the container store and used with the same functions (create, load,
+   update, remove, list), whose records are pods: id, name, created,
+   labels and the pod's settings in extra.  Their errors name containers
+   ("no container with name or ID"): the caller words them for pods by
+   errnum (ENOENT, EEXIST).  Close with cove_state_store_close.  */
+int cove_state_pod_store_open (struct cove_state_store *out,
+                               const char *data_dir, struct cove_error **err);
+
 /* ---- names (names.c) ---- */
 
 /* A random "adjective_surname" name; caller frees.  */

@@ -21,9 +21,16 @@ int
 cove_state_store_open (struct cove_state_store *out, const char *data_dir,
                        struct cove_error **err)
 {
+  return state_store_open_dir (out, data_dir, "containers", err);
+}
+
+int
+state_store_open_dir (struct cove_state_store *out, const char *data_dir,
+                      const char *folder, struct cove_error **err)
+{
   memset (out, 0, sizeof *out);
   out->dirfd = -1;
-  cleanup_free char *root = xasprintf ("%s/containers", data_dir);
+  cleanup_free char *root = xasprintf ("%s/%s", data_dir, folder);
   cleanup_free char *names = xasprintf ("%s/names", root);
   if (cove_mkdir_p (names, 0700, err) < 0)
     return -1;

@@ -306,5 +306,9 @@ COPY busybox-static rootfs /"
     assert_status 0
     run_cove images --format '{{.Repository}}:{{.Tag}} {{.Id}}'
     assert_line_matches "^localhost/moving:1 $cf$"
+    # configured is built on busybox: without a name busybox is an
+    # intermediate image, which podman's `images` shows with -a only.
+    assert_output_not_contains "$BB_ID"
+    run_cove images -a --format '{{.Repository}}:{{.Tag}} {{.Id}}'
     assert_line_matches "^<none>:<none> $BB_ID$"
 }

@@ -488,3 +488,14 @@ assert_sentinel_untouched() {
     assert_equal "$(cat "$COVE_TEST_SENTINEL/target")" "sentinel target" \
         "content of the sentinel target"
 }
+
+# podman_setup: rootless podman here needs runc (crun is not installed);
+# the test's registries.conf (image_setup) reaches podman through
+# CONTAINERS_REGISTRIES_CONF.  `pod` runs podman with a bound time.
+podman_setup() {
+    command -v podman >/dev/null || skip "podman is not installed"
+    mkdir -p "$XDG_CONFIG_HOME/containers"
+    printf '[engine]\nruntime = "runc"\n' >"$XDG_CONFIG_HOME/containers/containers.conf"
+}
+
+pod() { timeout -k 5 120 podman "$@"; }

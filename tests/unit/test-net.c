@@ -69,6 +69,13 @@ test_options (void **state)
   assert_int_equal (o.outbound_family, AF_INET);
   assert_int_equal (cove_net_slirp_option_set (&o, "outbound_addr", "2001:db8::1", &err), 0);
   assert_int_equal (o.outbound_family, AF_INET6);
+  assert_int_equal (o.port_handler, COVE_NET_PORT_HANDLER_RELAY);
+  assert_int_equal (cove_net_slirp_option_set (&o, "port_handler", "slirp", &err), 0);
+  assert_int_equal (o.port_handler, COVE_NET_PORT_HANDLER_SLIRP);
+  assert_int_equal (cove_net_slirp_option_set (&o, "port_handler", "rootlesskit", &err), 0);
+  assert_int_equal (o.port_handler, COVE_NET_PORT_HANDLER_RELAY);
+  assert_int_equal (cove_net_slirp_option_set (&o, "port_handler", "slirp4netns", &err), 0);
+  assert_int_equal (o.port_handler, COVE_NET_PORT_HANDLER_SLIRP);
   assert_null (err);
 }
 
@@ -82,7 +89,7 @@ test_bad_options (void **state)
     { "cidr", "10.0.2.0/0" }, { "cidr", "10.0.2/24" }, { "cidr", "fd00::/64" },
     { "cidr", "10.0.2.0/24x" }, { "cidr", "10.0.2.0/" }, { "enable_ipv6", "yes" },
     { "allow_host_loopback", "" }, { "outbound_addr", "eth0" },
-    { "port_handler", "relay" }, { "nope", "1" },
+    { "port_handler", "" }, { "port_handler", "Slirp" }, { "nope", "1" },
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
@@ -172,6 +179,59 @@ test_slirp_arp (void **state)
   close (sv[1]);
 }
 
+/* port_handler=slirp: libslirp binds the host port; one taken fails with
+   the reason, a bad address with EINVAL.  */
+static void
+test_slirp_forward (void **state)
+{
+  (void) state;
+  int sv[2];
+  assert_int_equal (socketpair (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                                0, sv), 0);
+  struct cove_net_slirp_options o;
+  cove_net_slirp_options_init (&o);
+  struct cove_error *err = NULL;
+  struct cove_net_slirp *s = cove_net_slirp_new (sv[0], &o, &err);
+  if (s == NULL && err && err->errnum == ENOSYS)
+    {
+      cove_error_free (err);
+      close (sv[1]);
+      skip ();
+    }
+  assert_non_null (s);
+  /* A port of ours, taken for the failure case.  */
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in sa = { .sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t sl = sizeof sa;
+  assert_int_equal (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+  assert_int_equal (listen (fd, 1), 0);
+  assert_int_equal (getsockname (fd, (struct sockaddr *) &sa, &sl), 0);
+  uint16_t taken = ntohs (sa.sin_port);
+  assert_int_equal (cove_net_slirp_forward (s, false, "127.0.0.1", taken, 80, &err), -1);
+  assert_non_null (strstr (err->msg, "address already in use"));
+  cove_error_free (err);
+  err = NULL;
+  /* The same port for UDP is free.  */
+  assert_int_equal (cove_net_slirp_forward (s, true, "127.0.0.1", taken, 53, &err), 0);
+  assert_int_equal (cove_net_slirp_forward (s, false, "127.0.0.300", 1, 80, &err), -1);
+  assert_int_equal (err->errnum, EINVAL);
+  cove_error_free (err);
+  err = NULL;
+  close (fd);
+  /* Now free: slirp takes it.  */
+  assert_int_equal (cove_net_slirp_forward (s, false, "127.0.0.1", taken, 80, &err), 0);
+  assert_null (err);
+  cove_net_slirp_free (s);
+  close (sv[1]);
+  /* And frees it with the instance.  */
+  fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  (void) setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  assert_int_equal (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+  close (fd);
+}
+
 int
 main (void)
 {
@@ -181,6 +241,7 @@ main (void)
     cmocka_unit_test (test_bad_options),
     cmocka_unit_test (test_pollset),
     cmocka_unit_test (test_slirp_arp),
+    cmocka_unit_test (test_slirp_forward),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
