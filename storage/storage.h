@@ -278,6 +278,44 @@ int cove_storage_pull (struct cove_storage *s, const char *reference,
 
 
 /* ---------------------------------------------------------------------
+   Push (storage/push.c, push-source.c): an image of the store to a
+   registry.
+   --------------------------------------------------------------------- */
+
+struct cove_storage_push_options
+{
+  int tls_verify;             /* -1 unset (registries.conf decides), 0, 1 */
+  const char *creds;          /* --creds "user[:password]", NULL: auth.json */
+  const char *auth_file;      /* --authfile, NULL: the default lookup */
+  const char *cert_dir;       /* --cert-dir */
+  const char *format;         /* "oci", "v2s2"; NULL: the stored manifest's
+                                 (OCI when none is stored) */
+  const char *compression;    /* "gzip", "zstd"; NULL: as stored (gzip for
+                                 blobs made again) */
+  int64_t chunk_size;         /* PATCH chunks of blobs larger; 0: 32 MiB */
+  bool quiet;                 /* print nothing */
+  FILE *progress;             /* where progress goes; NULL: stderr */
+};
+
+/* Push IMG to DEST ("registry/repository[:tag]", tag "latest" when none,
+   "docker://" allowed): each layer blob the registry lacks is mounted
+   from another repository of the same registry that IMG has a name in,
+   uploaded from the store when it keeps the blob, else made again from
+   the layer's tree (then the config pushed carries the new diff_ids);
+   then the config and the manifest (the stored one when it still fits,
+   else a new one in OPTS->format).  Progress as podman prints it.
+   *OUT_DIGEST gets the manifest's digest (caller frees).  The store is
+   not changed.  errnum EINVAL: a bad destination or option (zstd with
+   v2s2); EACCES: refused credentials or a blocked registry; EPROTO: a
+   hostile answer (an upload location on another host); the errors of
+   pkg/registry.  */
+int cove_storage_push (struct cove_storage *s,
+                       const struct cove_storage_image *img, const char *dest,
+                       const struct cove_storage_push_options *opts,
+                       char **out_digest, struct cove_error **err);
+
+
+/* ---------------------------------------------------------------------
    A container's changes and views of its root filesystem
    (storage/changes.c, storage/rootfs-view.c; `cove diff`, `cove cp`,
    `cove export`, and what `cove commit` tars).

@@ -12,6 +12,7 @@ int cove_cmd_unshare (int argc, char **argv);
 int cove_cmd_image (int argc, char **argv);
 int cove_cmd_images (int argc, char **argv);
 int cove_cmd_pull (int argc, char **argv);
+int cove_cmd_push (int argc, char **argv);
 int cove_cmd_login (int argc, char **argv);
 int cove_cmd_search (int argc, char **argv);
 int cove_cmd_logout (int argc, char **argv);

@@ -16,6 +16,9 @@ scope_of (const char *repo)
      catalog's "registry:catalog:*").  */
   if (repo && strncmp (repo, "registry:", 9) == 0)
     return xstrdup (repo);
+  /* A push names its scope whole: "repository:REPO:pull,push".  */
+  if (repo && strncmp (repo, "repository:", 11) == 0)
+    return xstrdup (repo);
   return repo ? xasprintf ("repository:%s:pull", repo) : xstrdup ("");
 }
 

@@ -157,6 +157,58 @@ int cove_registry_blobs_fetch (struct cove_registry_client *c,
                                const struct cove_registry_fetch_ops *ops,
                                struct cove_error **err);
 
+/* ---- push (upload.c) ----
+   Every call asks for the push scope "repository:REPO:pull,push"; the
+   errors of cove_registry_ping, EACCES (401/403), transport errnums.  */
+
+/* PATCH chunks of this size for a blob larger than it.  */
+#define COVE_REGISTRY_CHUNK ((int64_t) 32 * 1024 * 1024)
+
+/* "repository:REPO:pull,push".  Caller frees.  */
+char *cove_registry_push_scope (const char *repo);
+
+/* HEAD blob DIGEST of REPO: 1 present, 0 absent (404), -1 on error
+   ("checking whether a blob D exists in REGISTRY/REPO: ...").  */
+int cove_registry_blob_exists (struct cove_registry_client *c, const char *repo,
+                               const char *digest, struct cove_error **err);
+
+/* Cross-repository mount (POST .../blobs/uploads/?mount=DIGEST&from=FROM):
+   1 mounted (201), 0 the registry would not (it answered 202 with an
+   upload session, which is cancelled with DELETE), -1 on error.  */
+int cove_registry_blob_mount (struct cove_registry_client *c, const char *repo,
+                              const char *digest, const char *from,
+                              struct cove_error **err);
+
+/* A blob to upload: SIZE bytes read with pread from FD (from offset 0),
+   or from DATA when FD is -1.  */
+struct cove_registry_upload
+{
+  const char *digest;
+  int64_t size;
+  int fd;
+  const void *data;
+  int64_t chunk_size;         /* 0: COVE_REGISTRY_CHUNK */
+  /* Called while it uploads with the bytes sent so far.  May be NULL.  */
+  void (*progress) (void *ctx, int64_t done);
+  void *progress_ctx;
+};
+
+/* Upload U into REPO: POST an upload session, then a PUT of the whole blob
+   with ?digest=, or (SIZE > chunk size) PATCH chunks with Content-Range
+   and a closing PUT.  The Location of each answer (untrusted) must be a
+   path or a URL on the registry's own scheme and host: errnum EPROTO
+   otherwise.  EBADMSG: the registry says it stored another digest.  */
+int cove_registry_blob_upload (struct cove_registry_client *c, const char *repo,
+                               const struct cove_registry_upload *u,
+                               struct cove_error **err);
+
+/* PUT manifest DATA (LEN bytes, of MEDIA_TYPE) as REPO:TAG.  EBADMSG: the
+   registry's Docker-Content-Digest is not DATA's digest.  */
+int cove_registry_manifest_put (struct cove_registry_client *c, const char *repo,
+                                const char *tag, const char *media_type,
+                                const char *data, size_t len,
+                                struct cove_error **err);
+
 /* ---- pure helpers (exposed for tests) ---- */
 
 /* One authentication challenge of a WWW-Authenticate header (untrusted):

@@ -157,14 +157,6 @@ hostile_docker_archive() {
     assert_output_contains "nosuchfile"
 }
 
-# podman_setup: rootless podman here needs runc (crun is not installed).
-podman_setup() {
-    command -v podman >/dev/null || skip "podman is not installed"
-    mkdir -p "$XDG_CONFIG_HOME/containers"
-    printf '[engine]\nruntime = "runc"\n' >"$XDG_CONFIG_HOME/containers/containers.conf"
-}
-
-pod() { timeout -k 5 120 podman "$@"; }
 
 @test "podman loads and runs cove's docker-archive and oci-archive" {
     podman_setup

@@ -5,12 +5,12 @@
 # with and the --change instructions, and the image runs.
 #
 # The image is the busybox root filesystem of helpers.bash, imported with
-# `cove import` (no registry needed).
+# `cove import`; the round trip with podman goes through the test registry.
 
 load helpers
 
 setup() {
-    cove_setup
+    image_setup
     [ -n "$BUSYBOX" ] || skip "busybox-static is not installed"
     tar -C "$ROOTFS" -cf "$TEST_TMP/bb.tar" .
     run_cove import -q -c 'CMD ["sh"]' "$TEST_TMP/bb.tar" localhost/bb
@@ -122,4 +122,39 @@ home-new
     assert_output_contains "no image"
     run_cove images -q
     assert_output "$before"
+}
+
+@test "commit and push; podman pulls it and sees the change and the deletion, and back" {
+    require_registry
+    podman_setup
+    run_cove run --name rt localhost/bb sh -c 'echo round-trip >/etc/motd; rm /bin/vi'
+    assert_status 0
+    run_cove commit -q rt "$REG/committed:rt"
+    assert_status 0
+    run_cove push -q "$REG/committed:rt"
+    assert_status 0
+    run pod pull -q "$REG/committed:rt"
+    assert_status 0
+    run pod run --rm --network none "$REG/committed:rt" \
+        sh -c 'cat /etc/motd; test -e /bin/vi || echo no-vi'
+    assert_status 0
+    assert_output "round-trip
+no-vi"
+    # The reverse: podman commits a change and a deletion and pushes it.
+    run pod run --name prt --network none "$REG/committed:rt" \
+        sh -c 'echo from-podman >/etc/motd; rm /bin/ls'
+    assert_status 0
+    run pod commit -q prt "$REG/podman-made:1"
+    assert_status 0
+    run pod push -q "$REG/podman-made:1"
+    assert_status 0
+    run_cove pull -q "$REG/podman-made:1"
+    assert_status 0
+    run_cove run --rm "$REG/podman-made:1" \
+        sh -c 'cat /etc/motd; test -e /bin/ls || echo no-ls; test -e /bin/vi || echo no-vi'
+    assert_status 0
+    assert_output "from-podman
+no-ls
+no-vi"
+    pod rm -f prt >/dev/null 2>&1 || true
 }
