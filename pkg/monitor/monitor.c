@@ -9,6 +9,7 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,7 +207,10 @@ start_and_record (struct monitor *m, bool restarted, int *out_status,
     }
   if (start_container (m, out_status, err) < 0)
     return -1;
-  if (start_network (m, err) < 0 || monitor_ports_start (m, err) < 0)
+  /* libslirp is needed now only when it forwards the ports; else the
+     network starts after the report (late_network).  */
+  bool early = m->proc.net.port_handler == COVE_NET_PORT_HANDLER_SLIRP;
+  if ((early && start_network (m, err) < 0) || monitor_ports_start (m, err) < 0)
     {
       (void) pidfd_send_signal (m->proc.pidfd, SIGKILL, NULL, 0);
       *out_status = 125;
@@ -383,6 +387,26 @@ announce_exit (struct monitor *m, int status)
   monitor_broadcast (m, COVE_ATTACH_EXIT, text, (size_t) n);
 }
 
+/* The network of a container whose ports do not go through libslirp,
+   after the start was reported: loading libslirp and glib (~2 ms, more
+   on a busy machine) is then not in the path of `run -d`, and the
+   container's first frames wait in tap0's queue meanwhile.  A failure
+   ends the run as a failed start would, told to the attached clients.  */
+static int
+late_network (struct monitor *m, struct exited *x, struct cove_error **err)
+{
+  if (m->slirp != NULL || m->proc.tap_fd < 0 || start_network (m, err) == 0)
+    return 0;
+  (void) pidfd_send_signal (m->proc.pidfd, SIGKILL, NULL, 0);
+  siginfo_t si;
+  (void) waitid (P_PIDFD, (id_t) m->proc.pidfd, &si, WEXITED);
+  cleanup_free char *text = xasprintf ("Error: %s\n", (*err)->msg);
+  monitor_broadcast (m, COVE_ATTACH_STDERR, text, strlen (text));
+  x->status = 125;
+  x->error = (*err)->msg;
+  return -1;
+}
+
 /* Run the container, again as its restart policy says.  */
 static int
 supervise (struct monitor *m)
@@ -402,7 +426,8 @@ supervise (struct monitor *m)
         {
           report (m, 0, NULL);
           cove_error_release (&err);
-          if (monitor_loop (m, &x.status, &err) < 0)
+          if (late_network (m, &x, &err) == 0
+              && monitor_loop (m, &x.status, &err) < 0)
             x.status = 125;
         }
       close_stdio (m);
