@@ -59,9 +59,8 @@ on_body (char *data, size_t size, size_t nmemb, void *userdata)
   return len;
 }
 
-/* The value of header LINE if it is NAME, trimmed; else NULL.  */
-static char *
-header_value (const char *line, size_t len, const char *name)
+char *
+registry_header_value (const char *line, size_t len, const char *name)
 {
   size_t n = strlen (name);
   if (len <= n || strncasecmp (line, name, n) != 0 || line[n] != ':')
@@ -87,12 +86,12 @@ on_header (char *data, size_t size, size_t nmemb, void *userdata)
       free (r->www_auth);
       r->content_type = r->www_auth = NULL;
     }
-  else if ((v = header_value (data, len, "Content-Type")))
+  else if ((v = registry_header_value (data, len, "Content-Type")))
     {
       free (r->content_type);
       r->content_type = v;
     }
-  else if ((v = header_value (data, len, "WWW-Authenticate")))
+  else if ((v = registry_header_value (data, len, "WWW-Authenticate")))
     {
       if (r->www_auth == NULL)
         r->www_auth = v;    /* the first challenge is the one followed */

@@ -73,6 +73,11 @@ int registry_token_get (struct cove_registry_client *c, const char *url,
                         struct cove_error **err);
 /* errno for a curl failure.  */
 int registry_curl_errno (CURLcode code);
+
+/* The value of the HTTP header line LINE (LEN bytes, from a libcurl
+   header callback: untrusted) if its name is NAME (any case), trimmed;
+   else NULL.  Caller frees.  */
+char *registry_header_value (const char *line, size_t len, const char *name);
 /* The message of a registry error body (untrusted JSON), or NULL.  */
 char *registry_error_message (const char *body, size_t len);
 

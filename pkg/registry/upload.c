@@ -81,16 +81,11 @@ up_on_body (char *data, size_t size, size_t nmemb, void *userdata)
 static bool
 header_is (const char *line, size_t len, const char *name, char **out)
 {
-  size_t n = strlen (name);
-  if (len <= n || strncasecmp (line, name, n) != 0 || line[n] != ':')
+  char *v = registry_header_value (line, len, name);
+  if (v == NULL)
     return false;
-  const char *v = line + n + 1, *end = line + len;
-  while (v < end && (*v == ' ' || *v == '\t'))
-    v++;
-  while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-    end--;
   free (*out);
-  *out = xstrndup (v, end - v);
+  *out = v;
   return true;
 }
 
