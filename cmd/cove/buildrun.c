@@ -23,25 +23,13 @@
 #include "cmd/cove/commands.h"
 #include "cmd/cove/cptree.h"
 #include "cmd/cove/ctr.h"
+#include "cmd/cove/ctrcreate.h"
 #include "cmd/cove/ctrops.h"
 #include "pkg/oci/oci.h"
 #include "pkg/spec/spec.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
-
-static char *
-random_hex (size_t n)
-{
-  unsigned char buf[32];
-  cleanup_close int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || read (fd, buf, n / 2) != (ssize_t) (n / 2))
-    memset (buf, 0x5a, sizeof buf);
-  char *s = xmalloc (n + 1);
-  for (size_t i = 0; i < n / 2; i++)
-    snprintf (s + 2 * i, 3, "%02x", buf[i]);
-  return s;
-}
 
 /* The image record of IMG (no layers: scratch).  */
 static int
@@ -78,8 +66,10 @@ build_run (struct build *b, const struct build_image *img,
   if (img->id == NULL)
     return cove_error_set (err, ENOENT, "RUN needs an image: the stage is "
                            "still empty (FROM scratch)");
-  cleanup_free char *rnd = random_hex (12);
-  cleanup_free char *name = xasprintf ("cove-build-%s", rnd);
+  char rnd[65];
+  if (cove_ctr_make_id (rnd, err) < 0)
+    return -1;
+  cleanup_free char *name = xasprintf ("cove-build-%.12s", rnd);
   char **args = NULL;
   const char *fixed[] = { "run", "--name", name, "--pull", "never",
                           "--entrypoint", "", "--network",
@@ -452,7 +442,13 @@ source_open (struct build *b, const struct build_copy *c, struct source *out,
   struct cove_storage_image si;
   if (cove_storage_image_lookup (b->s, c->from_image, &si, err) < 0)
     return -1;
-  out->id = random_hex (64);
+  char id[65];
+  if (cove_ctr_make_id (id, err) < 0)
+    {
+      cove_storage_image_free (&si);
+      return -1;
+    }
+  out->id = xstrdup (id);
   out->dir = cove_storage_container_dir_create (&b->paths, out->id, err);
   cleanup_free char *root = NULL;
   int r = out->dir == NULL ? -1
@@ -628,7 +624,12 @@ build_copy (struct build *b, const struct build_image *img,
   struct cove_storage_image si;
   if (storage_image (b, img, &si, err) < 0)
     return -1;
-  cleanup_free char *id = random_hex (64);
+  char id[65];
+  if (cove_ctr_make_id (id, err) < 0)
+    {
+      cove_storage_image_free (&si);
+      return -1;
+    }
   cleanup_free char *dir = cove_storage_container_dir_create (&b->paths, id, err);
   int r = -1;
   cleanup_free char *root = NULL;

@@ -31,9 +31,8 @@ static const char *const restart_names[] = {
   [COVE_RUN_RESTART_UNLESS_STOPPED] = "unless-stopped",
 };
 
-/* 64 random hex digits, as podman's container ids.  */
-static int
-make_id (char out[65], struct cove_error **err)
+int
+cove_ctr_make_id (char out[65], struct cove_error **err)
 {
   unsigned char raw[32];
   size_t got = 0;
@@ -265,7 +264,7 @@ cove_ctr_create (struct cove_run_options *o,
   *out_status = 125;
   char id[65];
   if (check_cidfile (o->cidfile, err) < 0 || cove_cmd_enter_userns (err) < 0
-      || make_id (id, err) < 0)
+      || cove_ctr_make_id (id, err) < 0)
     return -1;
   o->req.id = id;
   struct cove_storage *s = NULL;

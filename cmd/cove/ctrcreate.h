@@ -36,4 +36,8 @@ int cove_ctr_launch (const struct cove_storage_paths *paths,
                      const struct cove_state_container *c, int attach_fd,
                      int *out_status, struct cove_error **err);
 
+/* 64 random hex digits (getrandom), as podman's container ids, in OUT.
+   errnum from getrandom.  */
+int cove_ctr_make_id (char out[65], struct cove_error **err);
+
 #endif
