@@ -7,6 +7,10 @@
    PORTS_UDP_IDLE_MS without a datagram either way, and the number of
    flows is bounded (each holds an fd).
 
+   A host socket bound to every address answers from the address the
+   client sent to (IP_PKTINFO / IPV6_PKTINFO): a reply from another of
+   the host's addresses would be dropped by a connected client.
+
    Datagrams from the host are untrusted and never parsed: their bytes
    are passed on as they are.  */
 #include <errno.h>
@@ -33,10 +37,23 @@ struct udp_host
   uint16_t cport;
 };
 
+/* The host address a datagram came to (ipi_spec_dst / ipi6_addr), the
+   source of the replies; family 0 when unknown.  */
+struct udp_local
+{
+  int family;
+  union
+  {
+    struct in_addr v4;
+    struct in6_addr v6;
+  };
+};
+
 struct udp_flow
 {
   struct sockaddr_storage peer;  /* the host-side source */
   socklen_t peer_len;
+  struct udp_local local;        /* the host-side destination */
   size_t host;                   /* index in hs */
   int fd;                        /* connected, in the container's netns */
   int64_t last_ms;
@@ -71,6 +88,10 @@ ports_udp_new (void)
 void
 ports_udp_add (struct ports_udp *u, int fd, uint16_t cport)
 {
+  /* Without it, replies leave with the address routing picks.  */
+  int one = 1;
+  (void) setsockopt (fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+  (void) setsockopt (fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
   u->hs = xrealloc (u->hs, (u->n_hs + 1) * sizeof *u->hs);
   u->hs[u->n_hs++] = (struct udp_host) { .fd = fd, .cport = cport };
 }
@@ -142,6 +163,74 @@ ports_udp_fill (struct ports_udp *u, struct cove_net_pollset *ps,
     *timeout_ms = next > INT32_MAX ? INT32_MAX : (int) next;
 }
 
+/* Control space for one in_pktinfo or in6_pktinfo.  */
+union pktinfo_cmsg
+{
+  char buf[CMSG_SPACE (sizeof (struct in6_pktinfo))];
+  struct cmsghdr align;
+};
+
+/* Send N bytes of U->buf from host socket FD to F's peer, from the
+   address F came to.  */
+static void
+reply_to (struct ports_udp *u, int fd, const struct udp_flow *f, size_t n)
+{
+  struct iovec iov = { .iov_base = u->buf, .iov_len = n };
+  union pktinfo_cmsg c;
+  memset (&c, 0, sizeof c);
+  struct msghdr mh = { .msg_name = (void *) &f->peer,
+                       .msg_namelen = f->peer_len, .msg_iov = &iov,
+                       .msg_iovlen = 1 };
+  if (f->local.family != 0)
+    {
+      bool v4 = f->local.family == AF_INET;
+      mh.msg_control = c.buf;
+      mh.msg_controllen = v4 ? CMSG_SPACE (sizeof (struct in_pktinfo))
+                             : CMSG_SPACE (sizeof (struct in6_pktinfo));
+      struct cmsghdr *cm = CMSG_FIRSTHDR (&mh);
+      cm->cmsg_level = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+      cm->cmsg_type = v4 ? IP_PKTINFO : IPV6_PKTINFO;
+      cm->cmsg_len = v4 ? CMSG_LEN (sizeof (struct in_pktinfo))
+                        : CMSG_LEN (sizeof (struct in6_pktinfo));
+      if (v4)
+        {
+          struct in_pktinfo pi = { .ipi_spec_dst = f->local.v4 };
+          memcpy (CMSG_DATA (cm), &pi, sizeof pi);
+        }
+      else
+        {
+          struct in6_pktinfo pi = { .ipi6_addr = f->local.v6 };
+          memcpy (CMSG_DATA (cm), &pi, sizeof pi);
+        }
+    }
+  /* A full host socket drops the datagram, as a network would.  */
+  (void) sendmsg (fd, &mh, MSG_DONTWAIT);
+}
+
+/* The destination address of a datagram received with MH.  */
+static struct udp_local
+local_of (struct msghdr *mh)
+{
+  struct udp_local l = { 0 };
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR (mh); cm != NULL;
+       cm = CMSG_NXTHDR (mh, cm))
+    if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO)
+      {
+        struct in_pktinfo pi;
+        memcpy (&pi, CMSG_DATA (cm), sizeof pi);
+        l.family = AF_INET;
+        l.v4 = pi.ipi_addr;
+      }
+    else if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO)
+      {
+        struct in6_pktinfo pi;
+        memcpy (&pi, CMSG_DATA (cm), sizeof pi);
+        l.family = AF_INET6;
+        l.v6 = pi.ipi6_addr;
+      }
+  return l;
+}
+
 /* The container's answers on flow I, to its source.  */
 static void
 flow_replies (struct ports_udp *u, size_t i)
@@ -157,28 +246,39 @@ flow_replies (struct ports_udp *u, size_t i)
       if (n < 0)
         return;
       f->last_ms = now_ms ();
-      /* A full host socket drops the datagram, as a network would.  */
-      (void) sendto (u->hs[f->host].fd, u->buf, (size_t) n, MSG_DONTWAIT,
-                     (struct sockaddr *) &f->peer, f->peer_len);
+      reply_to (u, u->hs[f->host].fd, f, (size_t) n);
     }
 }
 
 static bool
-same_peer (const struct udp_flow *f, size_t host,
-           const struct sockaddr_storage *peer, socklen_t len)
+same_local (const struct udp_local *a, const struct udp_local *b)
 {
-  return f->host == host && f->peer_len == len
-         && memcmp (&f->peer, peer, len) == 0;
+  if (a->family != b->family)
+    return false;
+  if (a->family == AF_INET)
+    return a->v4.s_addr == b->v4.s_addr;
+  return a->family == 0 || memcmp (&a->v6, &b->v6, sizeof a->v6) == 0;
 }
 
-/* The flow of PEER on host H: found, or made (the least recently used one
-   makes room when there are too many); NULL when no socket can be made.  */
+static bool
+same_peer (const struct udp_flow *f, size_t host,
+           const struct sockaddr_storage *peer, socklen_t len,
+           const struct udp_local *local)
+{
+  return f->host == host && f->peer_len == len
+         && memcmp (&f->peer, peer, len) == 0 && same_local (&f->local, local);
+}
+
+/* The flow of PEER to LOCAL on host H: found, or made (the least recently
+   used one makes room when there are too many); NULL when no socket can
+   be made.  */
 static struct udp_flow *
 flow_get (struct ports_udp *u, struct monitor_ports *p, size_t h,
-          const struct sockaddr_storage *peer, socklen_t len)
+          const struct sockaddr_storage *peer, socklen_t len,
+          const struct udp_local *local)
 {
   for (size_t i = 0; i < u->n_fs; i++)
-    if (same_peer (&u->fs[i], h, peer, len))
+    if (same_peer (&u->fs[i], h, peer, len, local))
       return &u->fs[i];
   int fd = ports_container_socket (p, SOCK_DGRAM);
   if (fd < 0)
@@ -201,7 +301,8 @@ flow_get (struct ports_udp *u, struct monitor_ports *p, size_t h,
     }
   u->fs = xrealloc (u->fs, (u->n_fs + 1) * sizeof *u->fs);
   struct udp_flow *f = &u->fs[u->n_fs++];
-  *f = (struct udp_flow) { .peer_len = len, .host = h, .fd = fd };
+  *f = (struct udp_flow) { .peer_len = len, .local = *local, .host = h,
+                           .fd = fd };
   memcpy (&f->peer, peer, len);
   return f;
 }
@@ -213,14 +314,19 @@ host_datagrams (struct ports_udp *u, struct monitor_ports *p, size_t h)
   for (int k = 0; k < DGRAMS_PER_ROUND; k++)
     {
       struct sockaddr_storage peer;
-      socklen_t len = sizeof peer;
-      ssize_t n = recvfrom (u->hs[h].fd, u->buf, DGRAM_MAX, MSG_DONTWAIT,
-                            (struct sockaddr *) &peer, &len);
+      struct iovec iov = { .iov_base = u->buf, .iov_len = DGRAM_MAX };
+      union pktinfo_cmsg c;
+      struct msghdr mh = { .msg_name = &peer, .msg_namelen = sizeof peer,
+                           .msg_iov = &iov, .msg_iovlen = 1,
+                           .msg_control = c.buf,
+                           .msg_controllen = sizeof c.buf };
+      ssize_t n = recvmsg (u->hs[h].fd, &mh, MSG_DONTWAIT);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
         return;
-      struct udp_flow *f = flow_get (u, p, h, &peer, len);
+      struct udp_local local = local_of (&mh);
+      struct udp_flow *f = flow_get (u, p, h, &peer, mh.msg_namelen, &local);
       if (f == NULL)
         continue;  /* dropped */
       f->last_ms = now_ms ();

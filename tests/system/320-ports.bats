@@ -314,6 +314,29 @@ PY
     done
 }
 
+@test "-p PORT/udp on every address: the reply comes from the address the client sent to" {
+    need_udp
+    port=$(random_port)
+    run_cove run -d --name echo --network none -p "$port:5353/udp" \
+        --rootfs "$ROOTFS" udp-echo 5353
+    assert_status 0
+    wait_for 10 udp_ask "$port" ping
+    # A connected client takes only datagrams from the address it sent
+    # to: a reply from 127.0.0.1 to a client of 127.0.0.2 would be lost.
+    run python3 - "$port" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect(("127.0.0.2", int(sys.argv[1])))
+s.send(b"other-address")
+print(s.recv(4096).decode())
+PY
+    assert_status 0
+    assert_output "127.0.0.1:other-address"
+    run_cove rm -f echo
+    assert_status 0
+}
+
 @test "a udp port in use fails the run cleanly; tcp and udp of one port side by side" {
     need_udp
     port=$(random_port)
