@@ -2,6 +2,7 @@
    container of a pod.  logs is cove logs over the pod's containers; top
    lists the processes of each running container in one table.  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "cmd/cove/output.h"
 #include "cmd/cove/pod.h"
 #include "cmd/cove/top.h"
+#include "pkg/runtime/runtime.h"
 #include "pkg/util/cleanup.h"
 #include "pkg/util/xalloc.h"
 
@@ -129,11 +131,28 @@ static const struct cove_opt top_opts[] = {
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
+/* The user names of C's /etc/passwd ("" when it has none: numbers).  */
+static char *
+ctr_passwd (const struct cove_state_container *c, struct cove_error **err)
+{
+  cleanup_free char *root = xasprintf ("/proc/%d/root", (int) c->pid);
+  cleanup_close int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    {
+      cove_error_set (err, errno, "open `%s`", root);
+      return NULL;
+    }
+  return cove_runtime_iddb_read (rootfd, false, err);
+}
+
 /* The rows of C's processes, tab-separated, appended to *TEXT.  */
 static int
 top_rows (const struct cove_state_container *c, char **text,
           struct cove_error **err)
 {
+  cleanup_free char *passwd = ctr_passwd (c, err);
+  if (passwd == NULL)
+    return -1;
   struct cove_top_proc *v = NULL;
   size_t n = 0;
   if (cove_top_list (c->pid, &v, &n, err) < 0)
@@ -151,8 +170,9 @@ top_rows (const struct cove_state_container *c, char **text,
       long long cpu = (long long) (v[i].utime + v[i].stime) * tick;
       cleanup_free char *e = cove_top_duration (elapsed);
       cleanup_free char *t = cove_top_duration (cpu / 1000000000LL * 1000000000LL);
-      char *line = xasprintf ("%s%u\t%d\t%d\t%.3f\t%s\t?\t%s\t%s\n", *text,
-                              (unsigned) v[i].euid, (int) v[i].pid, (int) v[i].ppid,
+      cleanup_free char *user = cove_runtime_iddb_name (passwd, v[i].euid);
+      char *line = xasprintf ("%s%s\t%d\t%d\t%.3f\t%s\t?\t%s\t%s\n", *text,
+                              user, (int) v[i].pid, (int) v[i].ppid,
                               elapsed > 0 ? 100.0 * (double) cpu / (double) elapsed : 0.0,
                               e, t, v[i].args && v[i].args[0] ? v[i].args : v[i].comm);
       free (*text);
