@@ -385,3 +385,29 @@ three"
     assert_output_empty
     assert_no_containers
 }
+
+@test "system check looks at the pod store: a corrupt pod record, a pod whose infra container is gone" {
+    run_cove pod create --name broken
+    broken=$output
+    printf '{"id": "%s", "na' "$broken" >"$XDG_DATA_HOME/cove/pods/$broken/state.json"
+    run_cove pod create --name halfgone
+    halfgone=$output
+    infra=$(infra_of halfgone)
+    # What a `pod rm` killed after removing the infra container leaves.
+    rm -rf "$XDG_DATA_HOME/cove/containers/$infra"
+    run_cove system check
+    assert_status 1
+    assert_output_contains "$broken"
+    assert_line_matches "^  $halfgone: pod: its infra container $infra is gone$"
+    run_cove system check --repair
+    assert_status 0
+    assert_output_contains "(pod removed)"
+    # The infra container of the corrupt pod goes with it.
+    assert_output_contains "(infra container removed)"
+    run_cove system check
+    assert_status 0
+    assert_output "No problems found"
+    run_cove pod exists halfgone
+    assert_status 1
+    assert_no_containers
+}
