@@ -330,7 +330,7 @@ image_resolve (struct cove_storage *s, json_t *index, const char *q,
   if (storage_is_hex (hex, 3) && strlen (hex) <= 64
       && find_by_prefix (s, hex, &out, err) == 0)
     return out;
-  if (*err == NULL)
+  if (err == NULL || *err == NULL)
     cove_error_set (err, ENOENT, "image not known: `%s`", q);
   return NULL;
 }

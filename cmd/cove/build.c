@@ -29,23 +29,26 @@
 
 enum { OPT_HELP = 1, OPT_TAG, OPT_FILE, OPT_NO_CACHE, OPT_QUIET,
        OPT_IIDFILE, OPT_BUILD_ARG, OPT_LABEL, OPT_NETWORK, OPT_LAYERS,
-       OPT_TARGET, OPT_FORMAT, OPT_PULL, OPT_SQUASH, OPT_RM, OPT_FORCE_RM };
+       OPT_TARGET, OPT_FORMAT, OPT_PULL, OPT_SQUASH, OPT_RM, OPT_FORCE_RM,
+       OPT_SQUASH_ALL, OPT_PLATFORM };
 
 static const struct cove_opt build_opts[] = {
   { "build-arg", 0, COVE_OPT_VALUE, OPT_BUILD_ARG, "argument=value", "argument=value to supply to the builder" },
   { "file", 'f', COVE_OPT_VALUE, OPT_FILE, "pathname or URL", "pathname of a Containerfile" },
   { "force-rm", 0, COVE_OPT_BOOL, OPT_FORCE_RM, NULL, "Always remove intermediate containers after a build (default true)" },
-  { "format", 0, COVE_OPT_VALUE, OPT_FORMAT, "format", "format of the built image's manifest and metadata (oci or docker)" },
+  { "format", 0, COVE_OPT_VALUE, OPT_FORMAT, "format", "format of the built image's manifest and metadata. Use BUILDAH_FORMAT environment variable to override. (default \"oci\")" },
   { "help", 'h', COVE_OPT_BOOL, OPT_HELP, NULL, "help for build" },
   { "iidfile", 0, COVE_OPT_VALUE, OPT_IIDFILE, "file", "file to write the image ID to" },
   { "label", 0, COVE_OPT_VALUE, OPT_LABEL, "label", "Set metadata for an image (default [])" },
-  { "layers", 0, COVE_OPT_BOOL, OPT_LAYERS, NULL, "Cache intermediate layers during build (default true)" },
+  { "layers", 0, COVE_OPT_BOOL, OPT_LAYERS, NULL, "Cache intermediate layers during build. Use BUILDAH_LAYERS environment variable to override. (default true)" },
   { "network", 0, COVE_OPT_VALUE, OPT_NETWORK, "string", "Network mode of RUN instructions (slirp, none, host)" },
   { "no-cache", 0, COVE_OPT_BOOL, OPT_NO_CACHE, NULL, "Do not use existing cached images for the container build" },
+  { "platform", 0, COVE_OPT_VALUE, OPT_PLATFORM, "linux/arch", "set the OS/ARCH/VARIANT of the image: this machine's only (default [linux/" COVE_ARCH "])" },
   { "pull", 0, COVE_OPT_BOOL, OPT_PULL, NULL, "Pull the image if not present" },
   { "quiet", 'q', COVE_OPT_BOOL, OPT_QUIET, NULL, "refrain from announcing build instructions and image read/write progress" },
   { "rm", 0, COVE_OPT_BOOL, OPT_RM, NULL, "Remove intermediate containers after a successful build (default true)" },
-  { "squash", 0, COVE_OPT_BOOL, OPT_SQUASH, NULL, "squash all image layers into a single layer" },
+  { "squash", 0, COVE_OPT_BOOL, OPT_SQUASH, NULL, "squash newly built layers into a single new layer" },
+  { "squash-all", 0, COVE_OPT_BOOL, OPT_SQUASH_ALL, NULL, "Squash all layers into a single layer" },
   { "tag", 't', COVE_OPT_VALUE, OPT_TAG, "name", "tagged name to apply to the built image" },
   { "target", 0, COVE_OPT_VALUE, OPT_TARGET, "string", "set the target build stage to build" },
   { NULL, 0, 0, 0, NULL, NULL },
@@ -169,7 +172,9 @@ build_image_base (struct build *b, const char *ref, struct build_image *img,
                   struct cove_error **err)
 {
   struct cove_storage_image si;
-  if (cove_img_find (b->s, ref, &si, NULL) == 0)
+  /* Not a NULL error: cove_img_find writes one (an ambiguous id...).  */
+  cleanup_error struct cove_error *local = NULL;
+  if (cove_img_find (b->s, ref, &si, &local) == 0)
     {
       int r = build_image_load (b, si.id, img, err);
       cove_storage_image_free (&si);
@@ -183,8 +188,9 @@ build_image_base (struct build *b, const char *ref, struct build_image *img,
   return build_image_load (b, id, img, err);
 }
 
+/* Stage ST; LAST: the one whose image the build gives.  */
 static int
-run_stage (struct build *b, const struct cove_build_stage *st,
+run_stage (struct build *b, const struct cove_build_stage *st, bool last,
            int *out_status, struct cove_error **err)
 {
   struct build_image img = { 0 };
@@ -192,13 +198,19 @@ run_stage (struct build *b, const struct cove_build_stage *st,
   b->step++;
   if (!b->o->quiet)
     printf ("STEP %zu/%zu: %s\n", b->step, b->n_steps, st->from.original);
-  int r = stage_base (b, st, &img, err);
-  if (r == 0 && json_array_size (json_object_get (build_config_of (img.doc),
-                                                  "OnBuild")) > 0)
-    r = cove_error_set (err, ENOTSUP, "%s: the image has ONBUILD triggers, "
-                        "which cove does not run yet", st->from.original);
+  fflush (stdout);
+  int r = build_check_platform (b, "FROM --platform", st->platform, err);
+  if (r == 0)
+    r = stage_base (b, st, &img, err);
+  size_t base_layers = cove_strv_len (img.layers);
+  size_t base_hist = json_array_size (json_object_get (img.doc, "history"));
+  if (r == 0)
+    r = build_onbuild (b, &img, out_status, err);
   for (size_t i = 0; r == 0 && i < st->n_instrs; i++)
     r = build_step (b, &img, &st->instrs[i], out_status, err);
+  if (r == 0 && !b->o->layers)
+    r = build_squash_stage (b, &img, base_layers, base_hist,
+                            last && b->o->squash_all, err);
   if (r == 0 && img.id == NULL)
     {
       /* FROM scratch and nothing else: an image of no layer.  */
@@ -229,32 +241,29 @@ last_stage (const struct build *b, size_t *out, struct cove_error **err)
   return 0;
 }
 
-/* The final image: --label values, then the names.  */
+/* The final image: --label values and --format's fields, then the
+   names.  */
 static int
 finish (struct build *b, size_t last, char **out_id, struct cove_error **err)
 {
-  const char *id = b->stage_images[last];
-  if (b->o->labels != NULL)
+  struct build_image img = { 0 };
+  int r = build_image_load (b, b->stage_images[last], &img, err);
+  json_t *doc = r == 0 ? json_deep_copy (img.doc) : NULL;
+  for (size_t i = 0; r == 0 && b->o->labels && b->o->labels[i]; i++)
     {
-      struct build_image img = { 0 };
-      int r = build_image_load (b, id, &img, err);
-      json_t *doc = r == 0 ? json_deep_copy (img.doc) : NULL;
-      for (size_t i = 0; r == 0 && b->o->labels[i]; i++)
-        {
-          cleanup_free char *ch = xasprintf ("LABEL %s", b->o->labels[i]);
-          r = cove_img_change_apply (build_config_of (doc), ch, err);
-        }
-      if (r == 0)
-        r = build_commit_image (b, &img, doc, img.layers, NULL, err);
-      json_decref (doc);
-      if (r == 0)
-        *out_id = xstrdup (img.id);
-      build_image_clear (&img);
-      if (r < 0)
-        return -1;
+      cleanup_free char *ch = xasprintf ("LABEL %s", b->o->labels[i]);
+      r = cove_img_change_apply (build_config_of (doc), ch, err);
     }
-  else
-    *out_id = xstrdup (id);
+  /* Stripped first: its warnings are printed with or without labels.  */
+  bool changed = doc != NULL && build_format_strip (b, doc);
+  if (r == 0 && (changed || b->o->labels != NULL))
+    r = build_commit_image (b, &img, doc, img.layers, NULL, err);
+  json_decref (doc);
+  if (r == 0)
+    *out_id = xstrdup (img.id);
+  build_image_clear (&img);
+  if (r < 0)
+    return -1;
   if (!b->o->quiet)
     {
       printf ("COMMIT");
@@ -277,7 +286,8 @@ build_all (struct build *b, char **out_id, int *out_status,
            struct cove_error **err)
 {
   size_t last;
-  if (last_stage (b, &last, err) < 0)
+  if (last_stage (b, &last, err) < 0
+      || build_check_platform (b, "--platform", b->o->platform, err) < 0)
     return -1;
   b->n_steps = count_steps (b->file, last);
   b->stage_images = xmalloc0 (b->file->n_stages * sizeof *b->stage_images);
@@ -293,7 +303,7 @@ build_all (struct build *b, char **out_id, int *out_status,
   for (size_t i = 0; !b->o->quiet && b->file->warnings[i]; i++)
     fprintf (stderr, "WARN: %s\n", b->file->warnings[i]);
   for (size_t i = 0; i <= last; i++)
-    if (run_stage (b, &b->file->stages[i], out_status, err) < 0)
+    if (run_stage (b, &b->file->stages[i], i == last, out_status, err) < 0)
       return -1;
   return finish (b, last, out_id, err);
 }
@@ -319,6 +329,7 @@ build_free (struct build *b)
   for (size_t i = 0; b->stage_images && b->file && i < b->file->n_stages; i++)
     free (b->stage_images[i]);
   free (b->stage_images);
+  cove_strv_free (b->temp_images);
   cove_build_vars_free (b->globals);
   cove_build_vars_free (b->build_args);
   cove_build_ignore_free (b->ignore);
@@ -352,6 +363,8 @@ do_build (const struct build_options *o)
   parse_build_args (&b);
   int r = b.context_fd < 0 || read_ignore (&b, &err) < 0 || enter (&b, &err) < 0
     ? -1 : build_all (&b, &id, &status, &err);
+  if (b.s != NULL)
+    build_temp_images_drop (&b, id);
   build_free (&b);
   if (r < 0)
     return cove_cmd_fail (&err, status);
@@ -364,6 +377,42 @@ do_build (const struct build_options *o)
     }
   printf ("%s\n", id);
   return fflush (stdout) == 0 ? 0 : 125;
+}
+
+static int
+parse_format (struct build_options *o, const char *v, struct cove_error **err)
+{
+  if (strcmp (v, "oci") != 0 && strcmp (v, "docker") != 0)
+    return cove_error_set (err, EINVAL, "unrecognized image type \"%s\"", v);
+  o->docker_format = strcmp (v, "docker") == 0;
+  return 0;
+}
+
+/* podman's defaults from the environment, before the options.  */
+static int
+env_defaults (struct build_options *o, struct cove_error **err)
+{
+  const char *layers = getenv ("BUILDAH_LAYERS");
+  if (layers != NULL && *layers != '\0')
+    o->layers = strcmp (layers, "true") == 0 || strcmp (layers, "1") == 0;
+  const char *format = getenv ("BUILDAH_FORMAT");
+  if (format != NULL && *format != '\0' && parse_format (o, format, err) < 0)
+    return cove_error_wrap (err, "BUILDAH_FORMAT");
+  return 0;
+}
+
+/* --squash and --squash-all build as --layers=false (podman's rules).  */
+static int
+check_squash (struct build_options *o, bool layers_given,
+              struct cove_error **err)
+{
+  if ((o->squash && o->squash_all) || ((o->squash || o->squash_all)
+                                       && layers_given && o->layers))
+    return cove_error_set_plain (err, EINVAL, "cannot specify --squash with "
+                                 "--layers and --squash-all with --squash");
+  if (o->squash || o->squash_all)
+    o->layers = false;
+  return 0;
 }
 
 static int
@@ -391,12 +440,12 @@ apply_option (struct build_options *o, int id, const char *v,
     case OPT_NETWORK: o->network = v; return 0;
     case OPT_LAYERS: o->layers = on; return 0;
     case OPT_TARGET: o->target = v; return 0;
-    case OPT_FORMAT:
-      if (strcmp (v, "oci") != 0 && strcmp (v, "docker") != 0)
-        return cove_error_set (err, EINVAL, "unrecognized image type \"%s\"", v);
-      return 0;
+    case OPT_FORMAT: return parse_format (o, v, err);
+    case OPT_SQUASH: o->squash = on; return 0;
+    case OPT_SQUASH_ALL: o->squash_all = on; return 0;
+    case OPT_PLATFORM: o->platform = v; return 0;
     default:
-      return 0;   /* --pull, --squash, --rm, --force-rm: accepted */
+      return 0;   /* --pull, --rm, --force-rm: accepted */
     }
 }
 
@@ -408,9 +457,12 @@ cove_cmd_build (int argc, char **argv)
   cove_opts_init (&p, build_opts, argc, argv, true);
   struct build_options o = { .layers = true };
   const char *v;
-  int id, r = 0;
+  int id = 0;
+  int r = env_defaults (&o, &err);
+  bool layers_given = false;
   while (r == 0 && (id = cove_opts_next (&p, &v, &err)) > 0)
     {
+      layers_given = layers_given || id == OPT_LAYERS;
       if (id == OPT_HELP)
         {
           cove_opts_print_help (stdout, "cove build [options] [CONTEXT]",
@@ -427,6 +479,8 @@ cove_cmd_build (int argc, char **argv)
   int n;
   cleanup_free char **rest = cove_opts_rest (&p, &n);
   int ret;
+  if (id >= 0 && r == 0)
+    r = check_squash (&o, layers_given, &err);
   if (id < 0 || r < 0)
     ret = cove_cmd_fail (&err, 125);
   else if (n > 1)

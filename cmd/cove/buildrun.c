@@ -59,7 +59,7 @@ remove_container (struct build *b, const char *name)
 
 int
 build_run (struct build *b, const struct build_image *img,
-           char *const *argv, char *const *env, int *out_status,
+           const struct build_run_req *req, int *out_status,
            char **out_chain, char **out_diff_id, struct cove_error **err)
 {
   *out_status = 125;
@@ -76,14 +76,17 @@ build_run (struct build *b, const struct build_image *img,
                           b->o->network ? b->o->network : "slirp", NULL };
   for (size_t i = 0; fixed[i]; i++)
     cove_strv_append (&args, fixed[i]);
-  for (size_t i = 0; env && env[i]; i++)
+  for (size_t i = 0; req->env && req->env[i]; i++)
     {
       cove_strv_append (&args, "-e");
-      cove_strv_append (&args, env[i]);
+      cove_strv_append (&args, req->env[i]);
     }
+  char *const *mount_args = req->mounts ? req->mounts->args : NULL;
+  for (size_t i = 0; mount_args && mount_args[i]; i++)
+    cove_strv_append (&args, mount_args[i]);
   cove_strv_append (&args, img->id);
-  for (size_t i = 0; argv[i]; i++)
-    cove_strv_append (&args, argv[i]);
+  for (size_t i = 0; req->argv[i]; i++)
+    cove_strv_append (&args, req->argv[i]);
   size_t argc = 0;
   while (args[argc])
     argc++;
@@ -106,9 +109,11 @@ build_run (struct build *b, const struct build_image *img,
         {
           if (storage_image (b, img, &si, err) == 0)
             {
+              cleanup_strv char **skip = build_mounts_skip (b, &si,
+                                                            req->mounts, c.id);
               r = cove_storage_commit_layer (b->s, &si, c.id,
-                                             cove_ctr_mount_targets, &layer,
-                                             err);
+                                             (const char *const *) skip,
+                                             &layer, err);
               cove_storage_image_free (&si);
             }
           cove_state_container_free (&c);
@@ -134,6 +139,9 @@ struct copy_walk
   struct cove_oci_hasher *h;      /* digest mode */
   const struct cove_cp_owner *owner;  /* copy mode */
   mode_t chmod;                   /* 0: keep */
+  bool unpack;                    /* ADD: archives are unpacked */
+  struct cove_cp_owner unpack_owner;  /* the archive's ids, or --chown's */
+  const char *scratch;            /* where archives are unpacked first */
 };
 
 static bool
@@ -312,6 +320,15 @@ walk_sources (struct copy_walk *w, const struct build_copy *c, int ddir,
       if (w->h)
         {
           hash_entry (w, sdir, base, rel, &st);
+          continue;
+        }
+      int u = w->unpack && S_ISREG (st.st_mode)
+        ? build_add_unpack (sdir, base, ddir, &w->unpack_owner, w->scratch, err)
+        : 0;
+      if (u != 0)
+        {
+          if (u < 0)
+            return cove_error_wrap (err, "ADD: unpack `%s`", rel);
           continue;
         }
       if (dest_name != NULL)
@@ -529,7 +546,7 @@ mkdir_in_root (int rootfd, const char *path, const struct cove_cp_owner *o,
 static int
 copy_from (struct build *b, const struct build_image *img,
            const struct build_copy *c, int src_root, const char *root,
-           struct cove_error **err);
+           const char *scratch, struct cove_error **err);
 
 /* Where the sources go: *OUT_DIR the destination directory (made), and
    *OUT_NAME the file name when one file is copied to a file path.  */
@@ -544,16 +561,19 @@ open_dest (const struct copy_walk *w, const struct build_image *img,
   cleanup_free char *dest = c->dest[0] == '/' ? xstrdup (c->dest)
     : xasprintf ("%s/%s", wd && *wd ? wd : "", c->dest);
   size_t n = strlen (dest);
-  bool to_dir = dest[n - 1] == '/' || c->srcs[0] == NULL || c->srcs[1] != NULL;
-  if (!to_dir)
+  bool to_dir = dest[n - 1] == '/' || cove_strv_len (c->srcs) + c->n_files != 1;
+  if (!to_dir && c->srcs[0] != NULL)
     {
-      /* One source: a directory's content goes into DEST.  */
+      /* One source: a directory's content goes into DEST, and so does an
+         archive that ADD unpacks.  */
       const char *rel = clean_src (c->srcs[0]);
       struct stat st;
       cleanup_close int src = rel[0] ? cove_open_in_root (w->src_root, rel,
                                                           O_PATH | O_NOFOLLOW, NULL)
                                      : dup (w->src_root);
-      to_dir = src >= 0 && fstat (src, &st) == 0 && S_ISDIR (st.st_mode);
+      to_dir = src >= 0 && fstat (src, &st) == 0
+               && (S_ISDIR (st.st_mode)
+                   || (w->unpack && build_add_is_archive (src)));
     }
   *out_name = NULL;
   if (to_dir)
@@ -567,7 +587,7 @@ open_dest (const struct copy_walk *w, const struct build_image *img,
 /* Copy into the mounted root ROOT.  */
 static int
 copy_into (struct build *b, const struct build_image *img,
-           const struct build_copy *c, const char *root,
+           const struct build_copy *c, const char *root, const char *scratch,
            struct cove_error **err)
 {
   struct source src;
@@ -575,7 +595,7 @@ copy_into (struct build *b, const struct build_image *img,
     return -1;
   struct build_copy cx = *c;
   cx.srcs = src.srcs;
-  int r = copy_from (b, img, &cx, src.fd, root, err);
+  int r = copy_from (b, img, &cx, src.fd, root, scratch, err);
   source_close (b, &src);
   return r;
 }
@@ -583,7 +603,7 @@ copy_into (struct build *b, const struct build_image *img,
 static int
 copy_from (struct build *b, const struct build_image *img,
            const struct build_copy *c, int src_root, const char *root,
-           struct cove_error **err)
+           const char *scratch, struct cove_error **err)
 {
   cleanup_close int rootfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -599,7 +619,10 @@ copy_from (struct build *b, const struct build_image *img,
       cove_spec_user_free (&u);
     }
   struct copy_walk w = { .b = b, .owner = &o, .src_root = src_root,
-                         .use_ignore = c->from_image == NULL };
+                         .use_ignore = c->from_image == NULL,
+                         .unpack = c->unpack, .scratch = scratch,
+                         .unpack_owner = { .keep = c->chown == NULL,
+                                           .uid = o.uid, .gid = o.gid } };
   if (c->chmod != NULL)
     {
       char *end;
@@ -611,9 +634,13 @@ copy_from (struct build *b, const struct build_image *img,
     }
   cleanup_free char *name = NULL;
   cleanup_close int ddir = open_dest (&w, img, c, rootfd, &o, &name, err);
-  if (ddir < 0)
+  if (ddir < 0 || walk_sources (&w, c, ddir, name, err) < 0)
     return -1;
-  return walk_sources (&w, c, ddir, name, err);
+  for (size_t i = 0; i < c->n_files; i++)
+    if (build_add_put (ddir, name ? name : c->files[i].name, &c->files[i],
+                       &o, w.chmod, err) < 0)
+      return -1;
+  return 0;
 }
 
 int
@@ -639,7 +666,7 @@ build_copy (struct build *b, const struct build_image *img,
                                     ? COVE_STORAGE_AUTO : COVE_STORAGE_VFS,
                                     &root, err) == 0)
     {
-      r = copy_into (b, img, c, root, err);
+      r = copy_into (b, img, c, root, dir, err);
       (void) cove_storage_rootfs_unmount (b->s, id, NULL);
     }
   struct cove_storage_commit layer;

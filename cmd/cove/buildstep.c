@@ -41,7 +41,9 @@ cache_path (struct build *b, const char *key)
 char *
 build_cache_lookup (struct build *b, const char *key)
 {
-  if (b->o->no_cache || key == NULL)
+  /* Without --layers, podman neither takes steps from the cache nor
+     fills it.  */
+  if (b->o->no_cache || !b->o->layers || key == NULL)
     return NULL;
   cleanup_free char *path = cache_path (b, key);
   cleanup_free char *id = cove_file_read_at (AT_FDCWD, path, 128, NULL, NULL);
@@ -49,7 +51,8 @@ build_cache_lookup (struct build *b, const char *key)
     return NULL;
   id[strcspn (id, "\n")] = '\0';
   struct cove_storage_image img;
-  if (cove_storage_image_lookup (b->s, id, &img, NULL) < 0)
+  cleanup_error struct cove_error *e = NULL;   /* image_resolve writes it */
+  if (cove_storage_image_lookup (b->s, id, &img, &e) < 0)
     return NULL;    /* removed since: the step runs again */
   cove_storage_image_free (&img);
   return steal_pointer (&id);
@@ -58,6 +61,8 @@ build_cache_lookup (struct build *b, const char *key)
 static void
 cache_store (struct build *b, const char *key, const char *id)
 {
+  if (!b->o->layers)
+    return;   /* the step's image goes at the end of the build */
   cleanup_free char *dir = xasprintf ("%s/build-cache", b->paths.data_dir);
   cleanup_free char *path = cache_path (b, key);
   /* The cache is an optimisation: a failure only costs a rebuild.  */
@@ -108,20 +113,12 @@ build_commit_image (struct build *b, struct build_image *img, json_t *doc,
 {
   char *empty[] = { NULL };
   cleanup_free char *id = NULL;
+  build_temp_image_note (b, doc);
   if (cove_img_store (b->s, doc, layers ? layers : empty, NULL, &id, err) < 0)
     return -1;
   if (key != NULL)
     cache_store (b, key, id);
   return build_image_load (b, id, img, err);
-}
-
-json_t *
-build_config_of (json_t *doc)
-{
-  json_t *cfg = json_object_get (doc, "config");
-  if (!json_is_object (cfg))
-    json_object_set_new (doc, "config", cfg = json_object ());
-  return cfg;
 }
 
 struct cove_build_vars *
@@ -210,7 +207,8 @@ build_expand_args (struct build *b, const struct cove_build_instr *in,
 static void
 print_done (struct build *b, const struct build_image *img)
 {
-  if (!b->o->quiet && b->step < b->n_steps)
+  /* Without --layers a step makes no image to speak of, as podman's.  */
+  if (!b->o->quiet && b->o->layers && b->step < b->n_steps)
     printf ("--> %.11s\n", img->id ? img->id : "");
 }
 
@@ -263,8 +261,6 @@ step_run (struct build *b, struct build_image *img,
           const struct cove_build_instr *in, struct cove_build_vars *vars,
           int *out_status, struct cove_error **err)
 {
-  if (cove_build_instr_flag (in, "mount") != NULL)
-    return cove_error_set (err, ENOTSUP, "RUN --mount is not supported yet");
   cleanup_strv char **argv = NULL;
   if (in->json_form)
     argv = cove_strv_dup (in->args);
@@ -280,15 +276,27 @@ step_run (struct build *b, struct build_image *img,
       cleanup_free char *cmd = cove_build_run_command (in, &shebang);
       cove_strv_append (&argv, cmd ? cmd : "");
     }
+  struct build_mounts ms;
+  int r = build_mounts_parse (b, img, in, vars, &ms, err);
   cleanup_strv char **env = cove_build_vars_environ (vars);
-  cleanup_free char *key = build_step_key (img, "RUN", argv, env);
-  int cached = build_use_cache (b, img, key, err);
-  if (cached != 0)
-    return cached < 0 ? -1 : 0;
+  cleanup_strv char **keyed = cove_strv_dup (env);
+  /* The mounts join the key (a RUN without any keeps the key it had).  */
+  if (ms.n > 0)
+    cove_strv_append (&keyed, "\n--mount");
+  for (size_t i = 0; ms.key && ms.key[i]; i++)
+    cove_strv_append (&keyed, ms.key[i]);
+  cleanup_free char *key = build_step_key (img, "RUN", argv, keyed);
+  int cached = r < 0 ? -1 : build_use_cache (b, img, key, err);
   cleanup_free char *chain = NULL;
   cleanup_free char *diff_id = NULL;
-  if (build_run (b, img, argv, env, out_status, &chain, &diff_id, err) < 0)
-    return -1;
+  struct build_run_req req = { .argv = argv, .env = env, .mounts = &ms };
+  if (cached == 0)
+    r = build_mounts_setup (b, &ms, err);
+  if (cached == 0 && r == 0)
+    r = build_run (b, img, &req, out_status, &chain, &diff_id, err);
+  build_mounts_clear (b, &ms);
+  if (cached != 0 || r < 0)
+    return cached < 0 || r < 0 ? -1 : 0;
   cleanup_free char *by = in->json_form
     ? xasprintf ("/bin/sh -c %s", strchr (in->original, '[')
                  ? strchr (in->original, '[') : in->original)
@@ -306,6 +314,12 @@ build_from_image (struct build *b, const char *raw, struct cove_build_vars *vars
   if (cove_build_expand (raw, cove_build_vars_lookup, vars, b->file->escape,
                          &ref, err) < 0)
     return NULL;
+  return build_stage_or_image (b, ref, err);
+}
+
+char *
+build_stage_or_image (struct build *b, const char *ref, struct cove_error **err)
+{
   const struct cove_build_stage *st = cove_build_find_stage (b->file, ref,
                                                              b->stage);
   if (st != NULL)
@@ -318,14 +332,26 @@ build_from_image (struct build *b, const char *raw, struct cove_build_vars *vars
   return id;
 }
 
+/* The cache key of a COPY/ADD C to DEST: its options, the digest of
+   its sources' content, and what its heredocs and downloads write.  */
+static char *
+copy_key (const struct build_image *img, const struct cove_build_instr *in,
+          const struct build_copy *c, const char *digest)
+{
+  cleanup_free char *files = build_add_files_key (c->files, c->n_files);
+  char *parts[] = { (char *) c->dest, (char *) (c->chown ? c->chown : ""),
+                    (char *) (c->chmod ? c->chmod : ""),
+                    (char *) (digest ? digest : ""),
+                    (char *) (c->from_image ? c->from_image : ""), files,
+                    NULL };
+  return build_step_key (img, cove_build_kind_name (in->kind), parts, NULL);
+}
+
 static int
 step_copy (struct build *b, struct build_image *img,
            const struct cove_build_instr *in, struct cove_build_vars *vars,
            struct cove_error **err)
 {
-  if (in->n_heredocs > 0)
-    return cove_error_set (err, ENOTSUP, "%s with a heredoc is not "
-                           "supported yet", cove_build_kind_name (in->kind));
   cleanup_strv char **words = build_expand_args (b, in, vars, err);
   if (words == NULL)
     return -1;
@@ -333,28 +359,29 @@ step_copy (struct build *b, struct build_image *img,
   if (n < 2)
     return cove_error_set (err, EINVAL, "%s requires at least two "
                            "arguments", cove_build_kind_name (in->kind));
-  for (size_t i = 0; i + 1 < n; i++)
-    if (in->kind == COVE_BUILD_ADD && strstr (words[i], "://") != NULL)
-      return cove_error_set (err, ENOTSUP, "ADD of a URL is not supported yet");
   const char *dest = words[n - 1];
   words[n - 1] = NULL;
-  struct build_copy c = { .srcs = words, .dest = dest,
+  /* Heredocs and URLs become files now: a download's content is part of
+     the cache key, as docker, which downloads at every build.  */
+  struct build_add_sources as;
+  int r = build_add_sources (b, in, words, vars, &as, err);
+  words[n - 1] = (char *) dest;
+  struct build_copy c = { .srcs = as.local, .dest = dest,
                           .chown = cove_build_instr_flag (in, "chown"),
-                          .chmod = cove_build_instr_flag (in, "chmod") };
+                          .chmod = cove_build_instr_flag (in, "chmod"),
+                          .files = as.files, .n_files = as.n_files,
+                          .unpack = in->kind == COVE_BUILD_ADD };
   cleanup_free char *from = NULL;
-  if (cove_build_instr_flag (in, "from") != NULL
+  if (r == 0 && cove_build_instr_flag (in, "from") != NULL
       && (from = build_from_image (b, cove_build_instr_flag (in, "from"),
                                    vars, err)) == NULL)
-    return -1;
+    r = -1;
   c.from_image = from;
+  c.unpack = c.unpack && from == NULL;  /* docker unpacks the context's */
   cleanup_free char *digest = NULL;
-  int r = build_copy_digest (b, &c, &digest, err);
-  char *parts[] = { (char *) dest, (char *) (c.chown ? c.chown : ""),
-                    (char *) (c.chmod ? c.chmod : ""),
-                    digest ? digest : (char *) "", from ? from : (char *) "",
-                    NULL };
-  cleanup_free char *key = build_step_key (img, cove_build_kind_name (in->kind),
-                                           parts, NULL);
+  if (r == 0)
+    r = build_copy_digest (b, &c, &digest, err);
+  cleanup_free char *key = r == 0 ? copy_key (img, in, &c, digest) : NULL;
   int cached = r < 0 ? -1 : build_use_cache (b, img, key, err);
   cleanup_free char *chain = NULL;
   cleanup_free char *diff_id = NULL;
@@ -367,7 +394,7 @@ step_copy (struct build *b, struct build_image *img,
                                          strchr (digest, ':') + 1, dest);
       r = commit_layer_step (b, img, by, chain, diff_id, key, err);
     }
-  words[n - 1] = (char *) dest;
+  build_add_sources_clear (&as);
   return cached < 0 ? -1 : r;
 }
 

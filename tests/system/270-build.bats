@@ -14,19 +14,7 @@ BATS_TEST_TIMEOUT=$(( ${BATS_TEST_TIMEOUT:-120} > 900 ? BATS_TEST_TIMEOUT : 900 
 
 setup() {
     image_setup
-    [ -n "$BUSYBOX" ] || skip "busybox-static is not installed"
-    CTX="$TEST_TMP/ctx"
-    mkdir -p "$CTX"
-    cp "$BUSYBOX" "$CTX/busybox"
-}
-
-# bb_file LINES...: a Containerfile FROM scratch with busybox at /bin.
-bb_file() {
-    {
-        echo 'FROM scratch'
-        echo 'COPY busybox /bin/busybox'
-        printf '%s\n' "$@"
-    } >"$CTX/Containerfile"
+    build_ctx
 }
 
 # mirror_or_skip: the Debian mirror of the debian12 image must answer.

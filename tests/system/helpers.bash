@@ -499,3 +499,24 @@ podman_setup() {
 }
 
 pod() { timeout -k 5 120 podman "$@"; }
+
+# ---- builds ----
+
+# build_ctx: CTX, a build context holding the host's busybox-static as
+# `busybox` (the test skips without it).
+build_ctx() {
+    [ -n "$BUSYBOX" ] || skip "busybox-static is not installed"
+    CTX="$TEST_TMP/ctx"
+    mkdir -p "$CTX"
+    cp "$BUSYBOX" "$CTX/busybox"
+}
+
+# bb_file LINES...: $CTX/Containerfile, FROM scratch with busybox at /bin,
+# then LINES.
+bb_file() {
+    {
+        echo 'FROM scratch'
+        echo 'COPY busybox /bin/busybox'
+        printf '%s\n' "$@"
+    } >"$CTX/Containerfile"
+}
