@@ -88,9 +88,13 @@ void monitor_client_add (struct monitor *m, int fd);
    restarts), writing the ports the kernel chose back to the record.  */
 int monitor_ports_open (struct monitor *m, struct cove_error **err);
 /* The container runs: make connections' sockets in its namespace (the
-   helper comes at the loop's first round), or, with a slirp network's
-   port_handler=slirp, hand the ports to libslirp (m->slirp).  */
+   helper comes with monitor_ports_helper, or at the loop's first round),
+   or, with a slirp network's port_handler=slirp, hand the ports to
+   libslirp (m->slirp).  */
 int monitor_ports_start (struct monitor *m, struct cove_error **err);
+/* Fork the helper that makes sockets in the container's namespace, when
+   the relay needs one and has none.  */
+void monitor_ports_helper (struct monitor *m);
 /* The container exited: drop its connections.  */
 void monitor_ports_stop (struct monitor *m);
 /* Free the host ports.  */

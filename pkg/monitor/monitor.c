@@ -390,7 +390,9 @@ announce_exit (struct monitor *m, int status)
 /* The network of a container whose ports do not go through libslirp,
    after the start was reported: loading libslirp and glib (~2 ms, more
    on a busy machine) is then not in the path of `run -d`, and the
-   container's first frames wait in tap0's queue meanwhile.  A failure
+   container's first frames wait in tap0's queue meanwhile.  (Loading it
+   while the container sets itself up gained nothing: the two do not
+   overlap enough on 2 CPUs, and `run -d` got slower.)  A failure
    ends the run as a failed start would, told to the attached clients.  */
 static int
 late_network (struct monitor *m, struct exited *x, struct cove_error **err)
@@ -426,6 +428,7 @@ supervise (struct monitor *m)
         {
           report (m, 0, NULL);
           cove_error_release (&err);
+          monitor_ports_helper (m);
           if (late_network (m, &x, &err) == 0
               && monitor_loop (m, &x.status, &err) < 0)
             x.status = 125;

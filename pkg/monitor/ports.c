@@ -282,9 +282,10 @@ same_netns (pid_t pid)
 }
 
 /* Fork the helper into the container's namespace.  Not on the start's
-   path: the first poll round after the start was reported does it (or
-   the first connection, if sooner), so that `run -d` does not wait for a
-   fork of the monitor; its setns is waited for at the first connection.
+   path: right after the start was reported, before libslirp is loaded
+   (a smaller monitor to fork, and the helper's setns runs meanwhile), so
+   that neither `run -d` nor the first connection waits for the fork; its
+   setns is waited for at the first connection.
    On failure the run's connections fail (their clients see them closed).  */
 static void
 start_helper (struct monitor_ports *p)
@@ -471,43 +472,66 @@ accept_one (struct monitor_ports *p, const struct listener *l)
   p->rs[p->n_rs++] = r;
 }
 
-/* Move what can be moved in direction D; false when the relay is dead.  */
+/* Fill pipe D from its source while it has room; true when bytes came.
+   *DEAD: the relay failed.  A pipe that fills grows once to
+   RELAY_PIPE_MAX.  */
+static bool
+pump_in (struct relay *r, int d, bool *dead)
+{
+  if (r->eof[d] || r->len[d] >= r->cap[d])
+    return false;
+  ssize_t n = splice (r->fd[d], NULL, r->pipe[d][1], NULL,
+                      r->cap[d] - r->len[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (n < 0)
+    {
+      *dead = errno != EAGAIN && errno != EINTR;
+      return false;
+    }
+  if (n == 0)
+    {
+      r->eof[d] = true;
+      if (r->len[d] == 0)
+        (void) shutdown (r->fd[!d], SHUT_WR);
+      return false;
+    }
+  r->len[d] += (size_t) n;
+  if (r->len[d] == r->cap[d] && r->cap[d] < RELAY_PIPE_MAX)
+    {
+      int c = fcntl (r->pipe[d][1], F_SETPIPE_SZ, RELAY_PIPE_MAX);
+      if (c > 0)
+        r->cap[d] = (size_t) c;
+    }
+  return true;
+}
+
+/* Move what can be moved in direction D; false when the relay is dead.
+   The pipe is read from the source while it has room, not only once it
+   is empty: the two sides of a bulk transfer then run at once.  */
 static bool
 pump (struct relay *r, int d)
 {
-  int src = r->fd[d], dst = r->fd[!d];
   for (;;)
     {
-      if (r->len[d] == 0 && !r->eof[d])
-        {
-          ssize_t n = splice (src, NULL, r->pipe[d][1], NULL, r->cap[d],
-                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-          if (n > 0 && (size_t) n == r->cap[d] && r->cap[d] < RELAY_PIPE_MAX)
-            {
-              int c = fcntl (r->pipe[d][1], F_SETPIPE_SZ, RELAY_PIPE_MAX);
-              r->cap[d] = c > 0 ? (size_t) c : RELAY_PIPE_MAX;
-            }
-          if (n < 0)
-            return errno == EAGAIN || errno == EINTR;
-          if (n == 0)
-            {
-              r->eof[d] = true;
-              (void) shutdown (dst, SHUT_WR);
-              return true;
-            }
-          r->len[d] = (size_t) n;
-        }
-      if (r->len[d] == 0)
-        return true;
-      ssize_t w = splice (r->pipe[d][0], NULL, dst, NULL, r->len[d],
-                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-      if (w <= 0)
-        return w < 0 && (errno == EAGAIN || errno == EINTR);
-      r->len[d] -= (size_t) w;
+      bool dead = false;
+      bool moved = pump_in (r, d, &dead);
+      if (dead)
+        return false;
       if (r->len[d] > 0)
+        {
+          ssize_t w = splice (r->pipe[d][0], NULL, r->fd[!d], NULL, r->len[d],
+                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+          if (w < 0 && errno != EAGAIN && errno != EINTR)
+            return false;
+          if (w > 0)
+            {
+              r->len[d] -= (size_t) w;
+              moved = true;
+              if (r->len[d] == 0 && r->eof[d])
+                (void) shutdown (r->fd[!d], SHUT_WR);
+            }
+        }
+      if (!moved)
         return true;
-      if (r->eof[d])
-        (void) shutdown (dst, SHUT_WR);
     }
 }
 
@@ -528,14 +552,22 @@ relay_step (struct relay *r)
 }
 
 void
+monitor_ports_helper (struct monitor *m)
+{
+  struct monitor_ports *p = m->ports;
+  if (p != NULL && m->running && p->pidfd >= 0 && p->helper_sock < 0
+      && !p->helper_failed)
+    start_helper (p);
+}
+
+void
 monitor_ports_fill (struct monitor *m, struct cove_net_pollset *ps,
                     int *timeout_ms)
 {
   struct monitor_ports *p = m->ports;
   if (p == NULL || !m->running)
     return;
-  if (p->pidfd >= 0 && p->helper_sock < 0 && !p->helper_failed)
-    start_helper (p);
+  monitor_ports_helper (m);
   p->base = ps->n;
   for (size_t i = 0; i < p->n_ls; i++)
     cove_net_pollset_add (ps, p->ls[i].fd, POLLIN);
@@ -547,9 +579,9 @@ monitor_ports_fill (struct monitor *m, struct cove_net_pollset *ps,
         e1 = POLLOUT;
       else
         {
-          e0 = (short) ((r->len[0] == 0 && !r->eof[0] ? POLLIN : 0)
+          e0 = (short) ((r->len[0] < r->cap[0] && !r->eof[0] ? POLLIN : 0)
                         | (r->len[1] ? POLLOUT : 0));
-          e1 = (short) ((r->len[1] == 0 && !r->eof[1] ? POLLIN : 0)
+          e1 = (short) ((r->len[1] < r->cap[1] && !r->eof[1] ? POLLIN : 0)
                         | (r->len[0] ? POLLOUT : 0));
         }
       cove_net_pollset_add (ps, r->fd[0], e0);

@@ -30,7 +30,9 @@ mkdir -p "$R/www"
 echo small >"$R/www/small.txt"
 dd if=/dev/zero of="$R/www/big" bs=1M count="$MB" status=none
 
-port() { echo $((30000 + RANDOM % 10000)); }
+# Below the ephemeral range (32768-60999): a port a client of ours holds
+# as its source would make the bind fail, or a connection to itself.
+port() { echo $((20000 + RANDOM % 10000)); }
 
 # One python3 process does the HTTP side, so that no fork/exec of a client
 # is measured: `probe PORT CMD...` runs CMD, then GETs /small.txt every

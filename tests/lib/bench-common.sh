@@ -86,6 +86,7 @@ bench_run_as_user() {
             COVE_BENCH_RUNS="${COVE_BENCH_RUNS:-}" \
             COVE_BENCH_IMAGE="${COVE_BENCH_IMAGE:-}" \
             COVE_BENCH_CONTAINERS="${COVE_BENCH_CONTAINERS:-}" \
+            COVE_BENCH_MB="${COVE_BENCH_MB:-}" \
             BENCH_LIB="$tmp" "${BENCH_ENV[@]}" \
             bash "$tmp/bench.sh" "$@"
     )
