@@ -1,7 +1,11 @@
 /* Launching a container's monitor: a double fork, so that the monitor is
    nobody's child but init's (or the nearest subreaper's) and lives in a
-   session of its own, then an exec of cove itself as cove-monitor so that
-   it keeps none of the launching command's memory.  */
+   session of its own without leading it (it can never get a controlling
+   terminal), then an exec of cove itself as cove-monitor so that it keeps
+   none of the launching command's memory.  Both forks share the
+   command's memory (vfork, then posix_spawn's vfork-and-exec): a fork
+   that copied the command's page tables for the short-lived middle
+   process cost ~2 ms here, where page faults are dear.  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,27 +20,26 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
 
-/* In the child, a session leader now: start the monitor with fds 0-2 on
-   /dev/null, the status pipe on fd 3, the attach socket (if any) on fd 4,
-   nothing else, default signal state, in /.  posix_spawn (a vfork and an
-   exec) rather than fork: copying the page tables of a second process
-   costs a millisecond and more here, and the exec replaces them anyway.
-   Returns the exit status for the child.  */
+/* In the middle process, a session leader now: start the monitor with
+   fds 0-2 on /dev/null, the status pipe on fd 3, the attach socket (if
+   any) on fd 4, nothing else, default signal state, in /.  Returns 0, or
+   an errno.  */
 static int
 spawn_monitor (const struct cove_monitor_launch *l, int status_w)
 {
   /* Above the target numbers first, so that no dup2 clobbers the other.  */
-  int hi_status = fcntl (status_w, F_DUPFD_CLOEXEC, 100);
-  int hi_attach = l->attach_fd >= 0 ? fcntl (l->attach_fd, F_DUPFD_CLOEXEC, 100) : -1;
+  cleanup_close int hi_status = fcntl (status_w, F_DUPFD_CLOEXEC, 100);
+  cleanup_close int hi_attach = l->attach_fd >= 0
+    ? fcntl (l->attach_fd, F_DUPFD_CLOEXEC, 100) : -1;
   if (hi_status < 0 || (l->attach_fd >= 0 && hi_attach < 0))
-    return 125;
+    return errno;
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
   sigset_t none, all;
   sigemptyset (&none);
   sigfillset (&all);
   if (posix_spawn_file_actions_init (&fa) != 0 || posix_spawnattr_init (&at) != 0)
-    return 125;
+    return ENOMEM;
   int e = posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDWR, 0);
   e = e ?: posix_spawn_file_actions_adddup2 (&fa, 0, 1);
   e = e ?: posix_spawn_file_actions_adddup2 (&fa, 0, 2);
@@ -59,7 +62,7 @@ spawn_monitor (const struct cove_monitor_launch *l, int status_w)
   e = e ?: posix_spawn (&pid, "/proc/self/exe", &fa, &at, argv, environ);
   posix_spawn_file_actions_destroy (&fa);
   posix_spawnattr_destroy (&at);
-  return e ? 125 : 0;
+  return e;
 }
 
 /* Read the monitor's report from the status pipe.  */
@@ -106,19 +109,14 @@ cove_monitor_launch (const struct cove_monitor_launch *l, pid_t *out_pid,
     return cove_error_set (err, errno, "pipe");
   cleanup_close int status_r = p[0];
   cleanup_close int status_w = p[1];
-  pid_t child = fork ();
+  /* vfork: the child runs in our memory, we wait until it exits; it
+     only calls setsid and posix_spawn (which makes the monitor with a
+     vfork of its own) and leaves with _exit.  */
+  pid_t child = vfork ();
   if (child < 0)
     return cove_error_set (err, errno, "fork the monitor");
   if (child == 0)
-    {
-      close (status_r);
-      /* The double fork: this child leads a new session and exits at
-         once; the monitor, its child, is in that session without leading
-         it (it can never get a controlling terminal), and is init's.  */
-      if (setsid () < 0)
-        _exit (125);
-      _exit (spawn_monitor (l, status_w));
-    }
+    _exit (setsid () < 0 || spawn_monitor (l, status_w) != 0 ? 125 : 0);
   close (steal_fd (&status_w));
   int ws;
   while (waitpid (child, &ws, 0) < 0)
