@@ -22,6 +22,7 @@
 #include "pkg/util/cleanup.h"
 #include "pkg/util/files.h"
 #include "pkg/util/xalloc.h"
+#include "tests/unit/http-fixture.h"
 
 /* ---- WWW-Authenticate ---- */
 
@@ -296,36 +297,14 @@ setup_server (void **state)
   blob_digest = cove_oci_digest_buffer ("hello world", 11);
   manifest_body = xstrdup ("{\"schemaVersion\":2}");
   manifest_digest = cove_oci_digest_buffer (manifest_body, strlen (manifest_body));
-  int s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
-  socklen_t alen = sizeof a;
-  if (s < 0 || bind (s, (struct sockaddr *) &a, sizeof a) < 0 || listen (s, 16) < 0
-      || getsockname (s, (struct sockaddr *) &a, &alen) < 0)
-    return -1;
-  server_port = ntohs (a.sin_port);
-  server_pid = fork ();
-  if (server_pid == 0)
-    {
-      signal (SIGPIPE, SIG_IGN);
-      for (;;)
-        {
-          int c = accept4 (s, NULL, NULL, SOCK_CLOEXEC);
-          if (c < 0)
-            continue;
-          serve_one (c);
-          shutdown (c, SHUT_WR);
-          close (c);
-        }
-    }
-  close (s);
+  server_pid = test_http_server_start (serve_one, &server_port);
   return server_pid > 0 ? 0 : -1;
 }
 
 static int
 teardown_server (void **state)
 {
-  kill (server_pid, SIGKILL);
-  waitpid (server_pid, NULL, 0);
+  test_http_server_stop (server_pid);
   free (blob_digest);
   free (manifest_body);
   free (manifest_digest);

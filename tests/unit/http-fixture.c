@@ -1,0 +1,51 @@
+/* The forked HTTP server of the unit tests (http-fixture.h).  */
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/unit/http-fixture.h"
+
+pid_t
+test_http_server_start (void (*serve) (int fd), int *out_port)
+{
+  int s = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET,
+                           .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t alen = sizeof a;
+  if (s < 0 || bind (s, (struct sockaddr *) &a, sizeof a) < 0
+      || listen (s, 16) < 0
+      || getsockname (s, (struct sockaddr *) &a, &alen) < 0)
+    {
+      if (s >= 0)
+        close (s);
+      return -1;
+    }
+  *out_port = ntohs (a.sin_port);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      signal (SIGPIPE, SIG_IGN);
+      for (;;)
+        {
+          int c = accept4 (s, NULL, NULL, SOCK_CLOEXEC);
+          if (c < 0)
+            continue;
+          serve (c);
+          shutdown (c, SHUT_WR);
+          close (c);
+        }
+    }
+  close (s);
+  return pid;
+}
+
+void
+test_http_server_stop (pid_t pid)
+{
+  if (pid <= 0)
+    return;
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
+}
