@@ -70,6 +70,12 @@ parse_condition (struct cove_ctr_flags *f, const char *v,
   return 0;
 }
 
+const struct cove_opt cove_ctr_prune_opts[] = {
+  { "force", 'f', COVE_OPT_BOOL, CTR_OPT_FORCE, NULL, "Do not prompt for confirmation.  The default is false" },
+  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for prune" },
+  { NULL, 0, 0, 0, NULL, NULL },
+};
+
 int
 cove_ctr_flags_opt (int id, const char *v, void *ctx, struct cove_error **err)
 {

@@ -45,6 +45,9 @@ typedef int (*cove_ctr_opt_fn) (int id, const char *value, void *ctx,
 int cove_ctr_flags_opt (int id, const char *value, void *ctx,
                         struct cove_error **err);
 
+/* The options of `container prune` and `pod prune`: -f, -h.  */
+extern const struct cove_opt cove_ctr_prune_opts[];
+
 /* Parse ARGV with TABLE (interspersed), calling ON_OPT for each option but
    --help.  Returns the positional arguments (caller frees the array only),
    or NULL with *OUT_STATUS: 0 after --help, 125 after printing a bad

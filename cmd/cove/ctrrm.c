@@ -135,31 +135,13 @@ cove_cmd_rm (int argc, char **argv)
 
 /* ---- container prune ---- */
 
-static bool
-confirm (void)
-{
-  fputs ("WARNING! This will remove all non running containers.\n"
-         "Are you sure you want to continue? [y/N] ", stdout);
-  fflush (stdout);
-  char line[16];
-  if (fgets (line, sizeof line, stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
-}
-
-static const struct cove_opt prune_opts[] = {
-  { "force", 'f', COVE_OPT_BOOL, CTR_OPT_FORCE, NULL, "Do not prompt for confirmation.  The default is false" },
-  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for prune" },
-  { NULL, 0, 0, 0, NULL, NULL },
-};
-
 int
 cove_cmd_container_prune (int argc, char **argv)
 {
   struct cove_ctr_flags f;
   cove_ctr_flags_init (&f);
   int n, status;
-  cleanup_free char **rest = cove_ctr_parse (argc, argv, prune_opts,
+  cleanup_free char **rest = cove_ctr_parse (argc, argv, cove_ctr_prune_opts,
                                              "cove container prune [options]",
                                              "Remove all non running containers",
                                              cove_ctr_flags_opt, &f, &n, &status);
@@ -167,7 +149,8 @@ cove_cmd_container_prune (int argc, char **argv)
     return status;
   if (n > 0)
     return cove_cmd_usage_error ("`cove container prune` takes no arguments");
-  if (!f.force && !confirm ())
+  if (!f.force && !cove_cmd_confirm (stdout, "WARNING! This will remove all "
+                                     "non running containers.\n"))
     return 0;
   cleanup_error struct cove_error *err = NULL;
   struct cove_ctr_cmd cc;

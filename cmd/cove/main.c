@@ -224,6 +224,18 @@ cove_cmd_usage_error (const char *fmt, ...)
   return 125;
 }
 
+bool
+cove_cmd_confirm (FILE *out, const char *warning)
+{
+  fputs (warning, out);
+  fputs ("Are you sure you want to continue? [y/N] ", out);
+  fflush (out);
+  char line[64];
+  if (fgets (line, sizeof line, stdin) == NULL)
+    return false;
+  return line[0] == 'y' || line[0] == 'Y';
+}
+
 int
 cove_cmd_enter_userns (struct cove_error **err)
 {

@@ -304,24 +304,6 @@ cove_cmd_pod_rm (int argc, char **argv)
                       "Remove one or more pods", rm_pod);
 }
 
-static const struct cove_opt prune_opts[] = {
-  { "force", 'f', COVE_OPT_BOOL, CTR_OPT_FORCE, NULL, "Do not prompt for confirmation.  The default is false" },
-  { "help", 'h', COVE_OPT_BOOL, CTR_OPT_HELP, NULL, "help for prune" },
-  { NULL, 0, 0, 0, NULL, NULL },
-};
-
-static bool
-confirm (void)
-{
-  fputs ("WARNING! This will remove all stopped/exited pods..\n"
-         "Are you sure you want to continue? [y/N] ", stdout);
-  fflush (stdout);
-  char line[16];
-  if (fgets (line, sizeof line, stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
-}
-
 /* pod prune removes the pods none of whose containers runs.  */
 static int
 prune_if_stopped (struct cove_pod_cmd *pc, const struct cove_state_container *pod,
@@ -341,7 +323,7 @@ cove_cmd_pod_prune (int argc, char **argv)
   struct cove_ctr_flags f;
   cove_ctr_flags_init (&f);
   int n, status;
-  cleanup_free char **rest = cove_ctr_parse (argc, argv, prune_opts,
+  cleanup_free char **rest = cove_ctr_parse (argc, argv, cove_ctr_prune_opts,
                                              "cove pod prune [options]",
                                              "Remove all stopped pods and their containers",
                                              cove_ctr_flags_opt, &f, &n, &status);
@@ -349,7 +331,8 @@ cove_cmd_pod_prune (int argc, char **argv)
     return status;
   if (n > 0)
     return cove_cmd_usage_error ("`cove pod prune` takes no arguments");
-  if (!f.force && !confirm ())
+  if (!f.force && !cove_cmd_confirm (stdout, "WARNING! This will remove all "
+                                     "stopped/exited pods..\n"))
     return 0;
   cleanup_error struct cove_error *err = NULL;
   struct cove_pod_cmd pc;

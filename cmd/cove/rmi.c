@@ -340,19 +340,6 @@ cove_cmd_untag (int argc, char **argv)
   return on_image (rest, n, untag_names);
 }
 
-static bool
-confirm (bool all)
-{
-  fprintf (stderr, "WARNING! This command removes all %s.\n"
-           "Are you sure you want to continue? [y/N] ",
-           all ? "images without at least one container associated with them"
-               : "dangling images");
-  char line[16];
-  if (fgets (line, sizeof line, stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
-}
-
 int
 cove_cmd_image_prune (int argc, char **argv)
 {
@@ -367,7 +354,13 @@ cove_cmd_image_prune (int argc, char **argv)
     return status;
   if (n > 0)
     return cove_cmd_usage_error ("`cove image prune` takes no arguments");
-  if (!f.force && !confirm (f.all))
+  if (!f.force
+      && !cove_cmd_confirm (stderr, f.all
+                            ? "WARNING! This command removes all images "
+                              "without at least one container associated "
+                              "with them.\n"
+                            : "WARNING! This command removes all dangling "
+                              "images.\n"))
     return 0;
   cleanup_error struct cove_error *err = NULL;
   struct cove_storage_paths paths;

@@ -532,6 +532,7 @@ static const struct cove_opt prune_opts[] = {
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
+/* podman's question, after the volumes that would go.  */
 static bool
 confirm (char **names)
 {
@@ -539,12 +540,7 @@ confirm (char **names)
          "container. The following volumes will be removed:\n", stdout);
   for (size_t i = 0; names[i]; i++)
     printf ("%s\n", names[i]);
-  fputs ("Are you sure you want to continue? [y/N] ", stdout);
-  fflush (stdout);
-  char line[64];
-  if (fgets (line, sizeof line, stdin) == NULL)
-    return false;
-  return line[0] == 'y' || line[0] == 'Y';
+  return cove_cmd_confirm (stdout, "");
 }
 
 static int
