@@ -2,7 +2,6 @@
    container of a pod.  logs is cove logs over the pod's containers; top
    lists the processes of each running container in one table.  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,26 +130,12 @@ static const struct cove_opt top_opts[] = {
   { NULL, 0, 0, 0, NULL, NULL },
 };
 
-/* The user names of C's /etc/passwd ("" when it has none: numbers).  */
-static char *
-ctr_passwd (const struct cove_state_container *c, struct cove_error **err)
-{
-  cleanup_free char *root = xasprintf ("/proc/%d/root", (int) c->pid);
-  cleanup_close int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0)
-    {
-      cove_error_set (err, errno, "open `%s`", root);
-      return NULL;
-    }
-  return cove_runtime_iddb_read (rootfd, false, err);
-}
-
 /* The rows of C's processes, tab-separated, appended to *TEXT.  */
 static int
 top_rows (const struct cove_state_container *c, char **text,
           struct cove_error **err)
 {
-  cleanup_free char *passwd = ctr_passwd (c, err);
+  cleanup_free char *passwd = cove_top_iddb (c->pid, false, err);
   if (passwd == NULL)
     return -1;
   struct cove_top_proc *v = NULL;

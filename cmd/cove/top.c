@@ -335,15 +335,24 @@ print_procs (const struct descriptor **d, size_t nd,
   free (rows);
 }
 
-static int
-ctx_init (struct top_ctx *x, pid_t init, struct cove_error **err)
+char *
+cove_top_iddb (pid_t init, bool group, struct cove_error **err)
 {
   cleanup_free char *root = xasprintf ("/proc/%d/root", (int) init);
   cleanup_close int rootfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
-    return cove_error_set (err, errno, "open `%s`", root);
-  x->passwd = cove_runtime_iddb_read (rootfd, false, err);
-  x->group = x->passwd ? cove_runtime_iddb_read (rootfd, true, err) : NULL;
+    {
+      cove_error_set (err, errno, "open `%s`", root);
+      return NULL;
+    }
+  return cove_runtime_iddb_read (rootfd, group, err);
+}
+
+static int
+ctx_init (struct top_ctx *x, pid_t init, struct cove_error **err)
+{
+  x->passwd = cove_top_iddb (init, false, err);
+  x->group = x->passwd ? cove_top_iddb (init, true, err) : NULL;
   if (x->group == NULL)
     return -1;
   x->uid_map = cove_file_read_at (AT_FDCWD, "/proc/self/uid_map", 65536, NULL, NULL);

@@ -3,6 +3,7 @@
 #ifndef COVE_CMD_TOP_H
 #define COVE_CMD_TOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,6 +39,11 @@ struct cove_top_proc
 int cove_top_list (pid_t init, struct cove_top_proc **out, size_t *out_n,
                    struct cove_error **err);
 void cove_top_list_free (struct cove_top_proc *v, size_t n);
+
+/* The container's /etc/passwd (GROUP: /etc/group), read inside the root
+   of INIT (/proc/INIT/root) with cove_runtime_iddb_read: "" when missing.
+   Caller frees; NULL with *ERR.  */
+char *cove_top_iddb (pid_t init, bool group, struct cove_error **err);
 
 /* NS nanoseconds as Go's time.Duration prints them, which podman's top
    shows: "0s", "15ms", "4.817573263s", "2m3.5s", "1h0m0s".  Caller frees.  */
