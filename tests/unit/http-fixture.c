@@ -1,10 +1,13 @@
 /* The forked HTTP server of the unit tests (http-fixture.h).  */
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pkg/registry/registry.h"
+#include "pkg/util/cleanup.h"
 #include "tests/unit/http-fixture.h"
 
 pid_t
@@ -48,4 +51,16 @@ test_http_server_stop (pid_t pid)
     return;
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
+}
+
+struct cove_registry_client *
+test_http_registry_client (int port)
+{
+  char name[64];
+  snprintf (name, sizeof name, "127.0.0.1:%d", port);
+  static const char *const no_certs[] = { NULL };
+  struct cove_registry_options o = { .tls_verify = 0, .certs_dirs = no_certs };
+  struct cove_registry_client *c = NULL;
+  cleanup_error struct cove_error *err = NULL;
+  return cove_registry_client_new (name, &o, &c, &err) == 0 ? c : NULL;
 }

@@ -13,4 +13,8 @@ pid_t test_http_server_start (void (*serve) (int fd), int *out_port);
 /* Kill and reap the server PID.  */
 void test_http_server_stop (pid_t pid);
 
+struct cove_registry_client;
+/* A registry client of 127.0.0.1:PORT over plain http, or NULL.  */
+struct cove_registry_client *test_http_registry_client (int port);
+
 #endif

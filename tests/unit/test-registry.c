@@ -314,13 +314,8 @@ teardown_server (void **state)
 static struct cove_registry_client *
 local_client (void)
 {
-  char name[64];
-  snprintf (name, sizeof name, "127.0.0.1:%d", server_port);
-  static const char *const no_certs[] = { NULL };
-  struct cove_registry_options o = { .tls_verify = 0, .certs_dirs = no_certs };
-  struct cove_registry_client *c = NULL;
-  cleanup_error struct cove_error *err = NULL;
-  assert_int_equal (cove_registry_client_new (name, &o, &c, &err), 0);
+  struct cove_registry_client *c = test_http_registry_client (server_port);
+  assert_non_null (c);
   return c;
 }
 
